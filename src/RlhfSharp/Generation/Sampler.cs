@@ -1,0 +1,105 @@
+using RlhfSharp.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Generation;
+
+/// <summary>
+/// Batched autoregressive sampling with a KV cache. Prompts are left-padded so every row's next token sits in the
+/// last column; the model derives position ids from the attention mask, so padding does not shift positions.
+/// The host is asked whether every row has finished only every <see cref="SyncEvery"/> tokens, not per token.
+/// </summary>
+public static class Sampler
+{
+    public const int SyncEvery = 8;
+
+    public static GenerationResult Generate(ILanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options, Device device)
+    {
+        options.Validate();
+        if (prompts.Count == 0) throw new UserError("no prompts to generate from");
+        if (prompts.Any(p => p.Count == 0)) throw new UserError("an empty prompt cannot be continued (it has no last token)");
+
+        using var outer = NewDisposeScope();
+        using var _ = no_grad();
+        var (ids, mask) = LeftPad(prompts, options.PadId, device);   // [B,P], [B,P]
+        int B = prompts.Count, P = (int)ids.shape[1];
+        var generator = options.Seed is long s ? new Generator((ulong)s, device) : null;
+
+        using var cache = model.NewCache();
+        var logits = LastLogits(model.Forward(ids, mask, cache));   // [B,V]
+        var finished = zeros(B, dtype: ScalarType.Bool, device: device);
+        var tokens = new List<Tensor>(); var logps = new List<Tensor>(); var alive = new List<Tensor>();
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            using var scope = NewDisposeScope();
+            var next = Pick(logits, options, generator);                                     // [B]
+            double t = options.Greedy ? 1.0 : options.Temperature;
+            var lp = nn.functional.log_softmax(logits / t, -1).gather(-1, next.unsqueeze(-1)).squeeze(-1); // [B]
+            var live = finished.logical_not();
+            next = where(live, next, full_like(next, options.PadId));
+            lp = where(live, lp, zeros_like(lp));
+            tokens.Add(next.MoveToOuterDisposeScope()); logps.Add(lp.MoveToOuterDisposeScope()); alive.Add(live.MoveToOuterDisposeScope());
+            if (options.EosId is int eos) finished = finished.logical_or(next.eq(eos)).MoveToOuterDisposeScope();
+            if (step == options.MaxNewTokens - 1) break;
+            if (options.EosId is not null && step % SyncEvery == SyncEvery - 1 && finished.all().item<bool>()) break;
+            mask = cat([mask, ones(B, 1, dtype: mask.dtype, device: device)], 1).MoveToOuterDisposeScope();
+            logits = LastLogits(model.Forward(next.unsqueeze(-1), mask, cache)).MoveToOuterDisposeScope();
+        }
+
+        var responseIds = stack(tokens, 1);                                  // [B,N]
+        var responseMask = stack(alive, 1).to_type(ScalarType.Int64);       // [B,N]
+        var result = new GenerationResult
+        {
+            Sequences = cat([ids, responseIds], 1).MoveToOuterDisposeScope(),
+            AttentionMask = cat([mask[.., ..P], responseMask], 1).MoveToOuterDisposeScope(),
+            ResponseIds = responseIds.MoveToOuterDisposeScope(),
+            ResponseMask = responseMask.MoveToOuterDisposeScope(),
+            LogProbs = stack(logps, 1).MoveToOuterDisposeScope(),
+            PromptLength = P,
+        };
+        generator?.Dispose();
+        return result;
+    }
+
+    /// <summary>Left-pads prompts to a common length. Returns ids [B,P] and mask [B,P] (int64).</summary>
+    public static (Tensor ids, Tensor mask) LeftPad(IReadOnlyList<IReadOnlyList<int>> rows, int padId, Device device)
+    {
+        int B = rows.Count, P = rows.Max(r => r.Count);
+        var ids = new long[B * P]; var mask = new long[B * P];
+        for (int i = 0; i < B; i++)
+        {
+            int off = P - rows[i].Count;
+            for (int j = 0; j < P; j++)
+            {
+                bool real = j >= off;
+                ids[i * P + j] = real ? rows[i][j - off] : padId;
+                mask[i * P + j] = real ? 1 : 0;
+            }
+        }
+        return (tensor(ids, [B, P]).to(device), tensor(mask, [B, P]).to(device));
+    }
+
+    static Tensor LastLogits(Tensor logits) => logits[.., -1].to_type(ScalarType.Float32); // [B,T,V] -> [B,V]
+
+    /// <summary>Chooses one token per row from logits [B,V]: argmax, or a draw after temperature, top-k and top-p.</summary>
+    public static Tensor Pick(Tensor logits, SamplingOptions o, Generator? generator)
+    {
+        if (o.Greedy) return logits.argmax(-1);
+        var scaled = logits / o.Temperature;
+        if (o.TopK > 0 && o.TopK < scaled.shape[^1])
+        {
+            var kth = scaled.topk(o.TopK, dim: -1).values[.., ^1..];          // [B,1]
+            scaled = scaled.masked_fill(scaled.lt(kth), float.NegativeInfinity);
+        }
+        var probs = nn.functional.softmax(scaled, -1);
+        if (o.TopP < 1.0)
+        {
+            var (sorted, order) = torch.sort(probs, -1, descending: true);
+            // Drop a token once the mass before it already reaches p; the most likely token always stays.
+            var drop = (sorted.cumsum(-1) - sorted).gt(o.TopP);
+            sorted = sorted.masked_fill(drop, 0);
+            probs = zeros_like(probs).scatter(-1, order, sorted);
+        }
+        return multinomial(probs, 1, generator: generator).squeeze(-1);
+    }
+}

@@ -1,0 +1,31 @@
+namespace RlhfSharp.Generation;
+
+/// <summary>
+/// How to pick each next token. Greedy ignores temperature, top-k and top-p.
+/// Defaults follow Hugging Face <c>generate</c>: temperature 1, no top-k (0), no top-p (1.0).
+/// </summary>
+public sealed record SamplingOptions
+{
+    public int MaxNewTokens { get; init; } = 64;
+    public bool Greedy { get; init; }
+    public double Temperature { get; init; } = 1.0;
+    /// <summary>Keep only the k most likely tokens; 0 keeps all.</summary>
+    public int TopK { get; init; }
+    /// <summary>Nucleus sampling: keep the smallest set whose probability reaches p; 1.0 keeps all.</summary>
+    public double TopP { get; init; } = 1.0;
+    /// <summary>Seed for the sampler's own generator, so sampling does not disturb the global RNG; null draws from the global one.</summary>
+    public long? Seed { get; init; }
+    /// <summary>Generation stops for a row once it emits this id. Null: only the token limit stops.</summary>
+    public int? EosId { get; init; }
+    /// <summary>Fills prompts on the left and finished rows on the right. Must differ from EOS, so a pad never reads as "ended".</summary>
+    public int PadId { get; init; }
+
+    public void Validate()
+    {
+        if (MaxNewTokens < 1) throw new UserError($"max-new-tokens must be at least 1 (got {MaxNewTokens})");
+        if (!Greedy && !(Temperature > 0)) throw new UserError($"temperature must be > 0 (got {Temperature}); use greedy decoding instead of 0");
+        if (TopK < 0) throw new UserError($"top-k must be >= 0 (got {TopK})");
+        if (!(TopP > 0 && TopP <= 1)) throw new UserError($"top-p must be in (0, 1] (got {TopP})");
+        if (EosId is int e && e == PadId) throw new UserError($"the pad id equals the EOS id ({e}); EOS is never used as padding");
+    }
+}
