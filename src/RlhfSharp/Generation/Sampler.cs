@@ -21,7 +21,7 @@ public static class Sampler
 
         using var outer = NewDisposeScope();
         using var _ = no_grad();
-        var (ids, mask) = LeftPad(prompts, options.PadId, device);   // [B,P], [B,P]
+        var (ids, mask) = TokenBatch.LeftPadded(prompts, options.PadId, device);   // [B,P], [B,P]
         int B = prompts.Count, P = (int)ids.shape[1];
         var generator = options.Seed is long s ? new Generator((ulong)s, device) : null;
 
@@ -59,24 +59,6 @@ public static class Sampler
         };
         generator?.Dispose();
         return result;
-    }
-
-    /// <summary>Left-pads prompts to a common length. Returns ids [B,P] and mask [B,P] (int64).</summary>
-    public static (Tensor ids, Tensor mask) LeftPad(IReadOnlyList<IReadOnlyList<int>> rows, int padId, Device device)
-    {
-        int B = rows.Count, P = rows.Max(r => r.Count);
-        var ids = new long[B * P]; var mask = new long[B * P];
-        for (int i = 0; i < B; i++)
-        {
-            int off = P - rows[i].Count;
-            for (int j = 0; j < P; j++)
-            {
-                bool real = j >= off;
-                ids[i * P + j] = real ? rows[i][j - off] : padId;
-                mask[i * P + j] = real ? 1 : 0;
-            }
-        }
-        return (tensor(ids, [B, P]).to(device), tensor(mask, [B, P]).to(device));
     }
 
     static Tensor LastLogits(Tensor logits) => logits[.., -1].to_type(ScalarType.Float32); // [B,T,V] -> [B,V]

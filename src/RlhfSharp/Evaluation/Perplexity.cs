@@ -1,0 +1,58 @@
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Evaluation;
+
+public sealed record PerplexityResult(double Perplexity, long Tokens, double MeanNll);
+
+/// <summary>
+/// Perplexity = exp(total NLL / total predicted tokens) over records. Each record is tokenized on its own (no added
+/// special tokens unless the tokenizer's post-processor adds them) and predicts tokens 2..n of itself; a record longer
+/// than the context is cut into consecutive windows, each predicting all but its first token.
+/// </summary>
+public static class Perplexity
+{
+    public static PerplexityResult Compute(ILanguageModel model, ITextTokenizer tokenizer, IEnumerable<string> texts, Device device, int batchSize = 8)
+    {
+        int ctx = model.Config.MaxPositions > 0 ? model.Config.MaxPositions : 1024;
+        var windows = new List<IReadOnlyList<int>>();
+        foreach (var text in texts)
+        {
+            var ids = tokenizer.Encode(text, addSpecialTokens: true);
+            for (int s = 0; s < ids.Count; s += ctx)
+            {
+                var w = ids.Skip(s).Take(ctx).ToList();
+                if (w.Count >= 2) windows.Add(w);
+            }
+        }
+        double nll = 0; long count = 0;
+        using var _ = no_grad();
+        for (int b = 0; b < windows.Count; b += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = windows.Skip(b).Take(batchSize).ToList();
+            var (ids, mask) = TokenBatch.RightPadded(batch, tokenizer.PadId ?? 0, device);
+            var (sum, n) = SequenceNll(model, ids, mask);
+            nll += sum; count += n;
+        }
+        if (count == 0) throw new UserError("no record has two or more tokens, so there is nothing to predict");
+        return new(Math.Exp(nll / count), count, nll / count);
+    }
+
+    /// <summary>Summed next-token NLL over real positions of right-padded ids [B,T], and the number of predicted tokens.</summary>
+    public static (double sum, long count) SequenceNll(ILanguageModel model, Tensor ids, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.Forward(ids, mask);                                          // [B,T,V]
+        var logp = nn.functional.log_softmax(logits[.., ..^1].to_type(ScalarType.Float32), -1);
+        var target = ids[.., 1..];                                                      // [B,T-1]
+        var tokenLogp = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1);              // [B,T-1]
+        var counted = mask[.., 1..].to_type(ScalarType.Float32);
+        double sum = -(tokenLogp * counted).sum().to_type(ScalarType.Float64).item<double>();
+        long n = (long)counted.sum().item<float>();
+        return (sum, n);
+    }
+}
