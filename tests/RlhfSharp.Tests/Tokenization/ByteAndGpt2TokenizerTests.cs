@@ -48,6 +48,10 @@ public class ByteAndGpt2TokenizerTests
             Assert.Equal(text, hf.Decode(ids));
             Assert.Equal(bytes.Decode(ids, skipSpecialTokens: true), hf.Decode(ids, skipSpecialTokens: true));
         }
+        // A reply cut mid-character: both replace the broken bytes the same way (U+FFFD).
+        int[] broken = [0xE6, 0x97, 'a'];
+        Assert.Equal("\uFFFDa", bytes.Decode(broken));
+        Assert.Equal(bytes.Decode(broken), hf.Decode(broken));
         Assert.IsType<DefaultChatFormat>(ChatFormats.FromTokenizerConfig(tmp.Path));
         Assert.IsType<ByteTokenizer>(TokenizerLoader.FromFolder(tmp.Path));
     }

@@ -84,6 +84,17 @@ public class HfTokenizerTests
     }
 
     [Fact]
+    public void Byte_level_add_prefix_space_adds_a_space_before_each_text_piece()
+    {
+        using var tmp = new TempDir();
+        var tok = LoadVariant(tmp, j => j["pre_tokenizer"]!["add_prefix_space"] = true);
+        var plain = HfTokenizer.Load(Dir);
+        Assert.Equal(plain.Encode(" world"), tok.Encode("world"));
+        Assert.Equal(plain.Encode(" world"), tok.Encode(" world"));
+        Assert.NotEqual(plain.Encode("world"), tok.Encode("world"));
+    }
+
+    [Fact]
     public void Template_post_processor_adds_bos_only_when_asked()
     {
         using var tmp = new TempDir();
