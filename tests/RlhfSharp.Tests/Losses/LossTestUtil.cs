@@ -9,21 +9,32 @@ namespace RlhfSharp.Tests.Losses;
 internal static class LossTestUtil
 {
     /// <summary>n uniform values in [-scale, scale), rounded to float32 so the float32 tensor and the
-    /// double reference see the same inputs.</summary>
+    /// double reference see the same inputs. SplitMix64, not System.Random: seeded System.Random
+    /// gives strongly correlated streams for neighbouring seeds (near-ties between "independent" inputs).</summary>
     public static double[] Rand(int seed, int n, double scale = 1.0)
     {
-        var rng = new Random(seed);
+        ulong state = (ulong)seed * 0x9E3779B97F4A7C15UL;
         var a = new double[n];
-        for (int i = 0; i < n; i++) a[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        for (int i = 0; i < n; i++) a[i] = (float)((Unit(ref state) * 2 - 1) * scale);
         return a;
     }
 
     public static long[] RandIds(int seed, int n, int vocab)
     {
-        var rng = new Random(seed);
+        ulong state = (ulong)seed * 0x9E3779B97F4A7C15UL + 1;
         var a = new long[n];
-        for (int i = 0; i < n; i++) a[i] = rng.Next(vocab);
+        for (int i = 0; i < n; i++) a[i] = (long)(Unit(ref state) * vocab);
         return a;
+    }
+
+    /// <summary>SplitMix64 step → uniform double in [0, 1).</summary>
+    static double Unit(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53));
     }
 
     public static Tensor T(double[] data, long[] shape, ScalarType dtype = ScalarType.Float32) =>

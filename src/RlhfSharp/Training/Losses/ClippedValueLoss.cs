@@ -36,9 +36,11 @@ public static partial class PpoObjectives
         var v = values.to_type(dtype);
         var vOld = oldValues.to_type(dtype).detach();
         var ret = returns.to_type(dtype).detach();
-        var vClipped = vOld + (v - vOld).clamp(-clipRange, clipRange);         // [B, T]
-        var err1 = (v - ret).square();
-        var err2 = (vClipped - ret).square();
+        // Differences are zeroed at pads BEFORE squaring: masking only the final mean would still
+        // send 0 * (garbage) = NaN back into the value head's gradient at pad positions.
+        var step = Masked.Zeroed(v - vOld, m);                                 // [B, T] V - V_old
+        var err1 = Masked.Zeroed(v - ret, m).square();                         // (V - R)²
+        var err2 = (Masked.Zeroed(vOld - ret, m) + step.clamp(-clipRange, clipRange)).square(); // (V_clip - R)²
         var loss = 0.5 * Masked.Mean(torch.maximum(err1, err2), m);
 
         using var noGrad = torch.no_grad();
