@@ -1,0 +1,110 @@
+namespace RlhfSharp.Training.Losses;
+
+/// <summary>
+/// Everything a KL controller needs to resume exactly: its kind and current coefficient, and for the
+/// adaptive one its target and horizon. Plain data, so a checkpoint can store it as JSON.
+/// </summary>
+/// <param name="Kind">"fixed" or "adaptive".</param>
+public sealed record KlControllerState(string Kind, double Value, double? Target = null, double? Horizon = null);
+
+/// <summary>The KL coefficient β of the PPO reward (<see cref="PpoObjectives.KlPenalizedRewards"/>).</summary>
+public interface IKlController
+{
+    /// <summary>Current β.</summary>
+    double Value { get; }
+
+    /// <summary>Called once per PPO step (rollout batch) with the mean KL per sequence,
+    /// <c>mean_b Σ_t KL_t</c> (lm-human-preferences <c>objective/kl</c>), and the number of episodes in it.</summary>
+    void Update(double currentKl, long nSteps);
+
+    KlControllerState GetState();
+
+    /// <summary>Restores a state from <see cref="GetState"/>; throws on the wrong kind.</summary>
+    void LoadState(KlControllerState state);
+}
+
+/// <summary>
+/// Constant β (lm-human-preferences <c>FixedKLController</c>, used when <c>adaptive_kl</c> is unset;
+/// TRL <c>adap_kl_ctrl=False</c>). InstructGPT reports a fixed KL reward coefficient β = 0.02 for its
+/// PPO models (Ouyang et al. 2022, appendix C); lm-human-preferences defaults <c>kl_coef</c> = 0.2.
+/// </summary>
+public sealed class FixedKlController(double klCoef = 0.2) : IKlController
+{
+    public const string Kind = "fixed";
+
+    public double Value { get; private set; } = klCoef;
+
+    public void Update(double currentKl, long nSteps) { }
+
+    public KlControllerState GetState() => new(Kind, Value);
+
+    public void LoadState(KlControllerState state)
+    {
+        if (state.Kind != Kind) throw new ArgumentException($"KL controller state is '{state.Kind}', expected '{Kind}'.");
+        Value = state.Value;
+    }
+}
+
+/// <summary>
+/// Adaptive β, Ziegler et al. 2019 ("Fine-Tuning Language Models from Human Preferences") §2.2,
+/// exactly as lm-human-preferences <c>AdaptiveKLController</c> and TRL's copy of it:
+/// <code>
+///   e_t     = clip(KL_t / KL_target - 1, -0.2, 0.2)
+///   β_{t+1} = β_t · (1 + K_β · e_t),     K_β = nSteps / horizon
+/// </code>
+/// Defaults: initial β 0.2 (lm-human-preferences <c>RewardHParams.kl_coef</c>; TRL <c>init_kl_coef</c>),
+/// target 6 nats (TRL <c>PPOConfig.target</c>; lm-human-preferences leaves it to the launcher),
+/// horizon 10000 episodes (lm-human-preferences <c>AdaptiveKLParams.horizon</c>; TRL <c>horizon</c>).
+/// Both references pass the rollout batch size (episodes) as <c>nSteps</c>.
+/// </summary>
+public sealed class AdaptiveKlController : IKlController
+{
+    public const string Kind = "adaptive";
+
+    /// <summary>The proportional error is clipped to ±0.2 (Ziegler et al. 2019).</summary>
+    public const double ErrorClip = 0.2;
+
+    public AdaptiveKlController(double initBeta = 0.2, double target = 6.0, double horizon = 10000)
+    {
+        if (!(target > 0)) throw new ArgumentOutOfRangeException(nameof(target), target, "KL target must be > 0.");
+        if (!(horizon > 0)) throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "KL horizon must be > 0.");
+        Value = initBeta;
+        Target = target;
+        Horizon = horizon;
+    }
+
+    public double Value { get; private set; }
+    public double Target { get; private set; }
+    public double Horizon { get; private set; }
+
+    public void Update(double currentKl, long nSteps)
+    {
+        double error = Math.Clamp(currentKl / Target - 1.0, -ErrorClip, ErrorClip);
+        Value *= 1.0 + error * nSteps / Horizon;
+    }
+
+    public KlControllerState GetState() => new(Kind, Value, Target, Horizon);
+
+    public void LoadState(KlControllerState state)
+    {
+        if (state.Kind != Kind) throw new ArgumentException($"KL controller state is '{state.Kind}', expected '{Kind}'.");
+        if (state.Target is not double target || state.Horizon is not double horizon)
+            throw new ArgumentException("Adaptive KL controller state needs Target and Horizon.");
+        Value = state.Value;
+        Target = target;
+        Horizon = horizon;
+    }
+
+    /// <summary>Builds whichever controller a saved state describes.</summary>
+    public static IKlController FromState(KlControllerState state)
+    {
+        IKlController c = state.Kind switch
+        {
+            Kind => new AdaptiveKlController(state.Value, state.Target ?? 6.0, state.Horizon ?? 10000),
+            FixedKlController.Kind => new FixedKlController(state.Value),
+            _ => throw new ArgumentException($"Unknown KL controller kind '{state.Kind}' (expected 'fixed' or 'adaptive')."),
+        };
+        c.LoadState(state);
+        return c;
+    }
+}

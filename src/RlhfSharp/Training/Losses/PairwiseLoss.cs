@@ -1,0 +1,40 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Losses;
+
+/// <summary>Result of <see cref="RewardModelObjective.PairwiseLoss"/>. Metrics are detached scalars.</summary>
+/// <param name="Loss">scalar, differentiable.</param>
+/// <param name="Accuracy">fraction of pairs with s_w &gt; s_l (a tie counts as wrong).</param>
+/// <param name="Margin">mean of s_w - s_l.</param>
+public sealed record PairwiseLossOutput(Tensor Loss, Tensor Accuracy, Tensor Margin) : IDisposable
+{
+    public void Dispose() { Loss.Dispose(); Accuracy.Dispose(); Margin.Dispose(); }
+}
+
+/// <summary>Reward-model objective on human comparisons.</summary>
+public static class RewardModelObjective
+{
+    /// <summary>
+    /// Pairwise (Bradley–Terry) loss, InstructGPT (Ouyang et al. 2022) eq. 1:
+    /// <code>
+    ///   loss = -(1/B) Σ_b log σ(r(x, y_w) - r(x, y_l))
+    /// </code>
+    /// computed with <c>logsigmoid</c>, which is stable for any margin (log(sigmoid(·)) underflows to
+    /// -Inf for margins below about -100 in float32). InstructGPT puts all C(K, 2) pairs of a prompt
+    /// in one batch element and divides by C(K, 2); here each row is one pair, so the caller expands
+    /// rankings into pairs (Data) and the mean over rows is that average.
+    /// </summary>
+    /// <param name="sChosen">[B] scores of the preferred responses, s_w.</param>
+    /// <param name="sRejected">[B] scores of the other responses, s_l.</param>
+    public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected)
+    {
+        using var scope = torch.NewDisposeScope();
+        var margin = Masked.Up(sChosen) - Masked.Up(sRejected);               // [B]
+        var loss = -torch.nn.functional.logsigmoid(margin).mean();
+        using var noGrad = torch.no_grad();
+        var accuracy = margin.gt(0).to_type(margin.dtype).mean();
+        var meanMargin = margin.detach().mean();
+        return new PairwiseLossOutput(loss.MoveToOuterDisposeScope(), accuracy.MoveToOuterDisposeScope(), meanMargin.MoveToOuterDisposeScope());
+    }
+}
