@@ -16,7 +16,7 @@ namespace RlhfSharp.Data;
 /// (ties: the first in file order); if no usable reply is ranked, the first usable one. Trailing prompter turns are
 /// dropped so the conversation ends with an assistant reply; a tree with no assistant reply gives none.</item>
 /// <item>Pairs (comparisons): at every node, each two usable assistant replies that both have a rank and whose ranks
-/// differ give a pair, the lower rank chosen; the prompt is the conversation from the root down to that node.
+/// differ give a pair, the lower rank chosen (pairs in rank order: best vs 2nd, best vs 3rd, ...); the prompt is the conversation from the root down to that node.
 /// Unranked replies give no pairs.</item>
 /// </list>
 /// </summary>
@@ -63,14 +63,14 @@ public static class OasstTree
             var ranked = usable
                 .Where(r => RoleOf(r.Node, record.Where, r.Label) == ChatRole.Assistant)
                 .Select(r => (r.Node, r.Label, Rank: Rank(r.Node, record.Where, r.Label)))
-                .Where(r => r.Rank is not null).ToList();
+                .Where(r => r.Rank is not null).OrderBy(r => r.Rank).ToList(); // stable: ties keep file order
             if (ranked.Count >= 2)
             {
                 var prompt = Transcript.Render(path, assistantCue: true);
                 var group = (node["message_id"] as JsonValue)?.ToString() ?? $"{record.Where}/{label}";
-                foreach (var w in ranked)
-                    foreach (var l in ranked)
-                        if (w.Rank < l.Rank)
+                for (int a = 0; a < ranked.Count; a++)
+                    for (int b = a + 1; b < ranked.Count; b++)
+                        if (ranked[a] is var w && ranked[b] is var l && w.Rank < l.Rank)
                             results.Add(new Comparison(prompt,
                                 Transcript.AsResponse(Text(w.Node, record.Where, w.Label)),
                                 Transcript.AsResponse(Text(l.Node, record.Where, l.Label)))
