@@ -37,7 +37,7 @@ public sealed class DataDialoguesCommand : Command<DataDialoguesCommand.Settings
             .SelectMany(doc => { documents++; return GopherDialogueMiner.Mine(doc, settings.MinParagraphs); })
             .Select(d => { turns += d.Turns.Count; return JsonlWriter.ToJson(d.ToDemonstration()); });
         int count = JsonlWriter.Write(settings.Output, dialogues);
-        Console.Error.WriteLine($"{count} dialogues ({turns} turns) from {documents} document{(documents == 1 ? "" : "s")} written to {settings.Output}");
+        Console.Error.WriteLine($"{count} dialogue{(count == 1 ? "" : "s")} ({turns} turns) from {documents} document{(documents == 1 ? "" : "s")} written to {settings.Output}");
         return 0;
     }
 }
