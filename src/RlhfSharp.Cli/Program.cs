@@ -8,6 +8,7 @@ app.Configure(c =>
 {
     c.SetApplicationName("rlhf");
     c.PropagateExceptions();
+    c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
     c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
 });
 return CliErrors.Run(() => app.Run(args));

@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+
+namespace RlhfSharp.Data;
+
+/// <summary>The record layouts a comparison file may use; <see cref="Auto"/> decides per record from its fields.</summary>
+public enum ComparisonFormat
+{
+    Auto,
+    /// <summary><c>{"prompt", "chosen", "rejected", ...}</c>; other fields (labeler, task_id, ratings, flags — what the
+    /// labeling app exports) are kept as metadata.</summary>
+    PromptChosenRejected,
+    /// <summary>Anthropic HH: <c>{"chosen", "rejected"}</c> full transcripts, split by <see cref="Transcript.SplitPair"/>.</summary>
+    HhTranscripts,
+    /// <summary><c>{"prompt", "responses": [...], "ranking": [best..worst indices]}</c> → all C(K,2) pairs.</summary>
+    Ranking,
+    /// <summary>OpenAssistant trees: sibling ranks → pairs (see <see cref="OasstTree"/>).</summary>
+    OasstTree,
+}
+
+/// <summary>The pairs of a comparison file, and how many were skipped because chosen equals rejected.</summary>
+public sealed record ComparisonSet(IReadOnlyList<Comparison> Pairs, int SkippedIdentical);
+
+/// <summary>Reads reward-model comparisons from JSONL, JSON, or Parquet (see <see cref="RecordSource"/>).</summary>
+public static class ComparisonReader
+{
+    /// <summary>Reads every pair. A pair whose chosen equals its rejected teaches nothing and is skipped; the count is
+    /// returned and reported as ONE line on <paramref name="warnings"/> (when given).</summary>
+    public static ComparisonSet Read(string path, ComparisonFormat format = ComparisonFormat.Auto,
+        TextWriter? warnings = null, RecordFileType fileType = RecordFileType.Auto)
+    {
+        var pairs = new List<Comparison>();
+        int skipped = 0;
+        foreach (var record in RecordSource.Read(path, fileType))
+            foreach (var pair in FromRecord(record, format))
+                if (pair.Chosen == pair.Rejected) skipped++;
+                else pairs.Add(pair);
+        if (skipped > 0)
+            warnings?.WriteLine($"warning: {path}: skipped {skipped} pair{(skipped == 1 ? "" : "s")} whose chosen equals rejected");
+        return new ComparisonSet(pairs, skipped);
+    }
+
+    /// <summary>The pairs of one record (identical pairs included; <see cref="Read"/> filters them).</summary>
+    public static IEnumerable<Comparison> FromRecord(DataRecord r, ComparisonFormat format = ComparisonFormat.Auto)
+    {
+        if (format == ComparisonFormat.Auto) format = Detect(r);
+        var src = r.Where.ToString();
+        switch (format)
+        {
+            case ComparisonFormat.PromptChosenRejected:
+                return [new Comparison(r.RequireString("prompt"), r.RequireString("chosen"), r.RequireString("rejected"))
+                    { Metadata = r.Extras("prompt", "chosen", "rejected"), Source = src }];
+            case ComparisonFormat.HhTranscripts:
+                var chosen = r.RequireString("chosen");
+                var rejected = r.RequireString("rejected");
+                var split = Transcript.SplitPair(chosen, rejected)
+                    ?? throw r.Where.Error("\"chosen\" and \"rejected\" do not share a prompt ending in \"\\n\\nAssistant:\"");
+                return [new Comparison(split.Prompt, split.Chosen, split.Rejected)
+                {
+                    PromptMessages = Transcript.Parse(split.Prompt), Metadata = r.Extras("chosen", "rejected"), Source = src,
+                }];
+            case ComparisonFormat.Ranking:
+                return ReadRanking(r).ToPairs().ToList();
+            default:
+                return OasstTree.Pairs(r);
+        }
+    }
+
+    /// <summary>A <c>{"prompt", "responses", "ranking"}</c> record as a ranking; a bad ranking is a user error naming the line.</summary>
+    public static Ranking ReadRanking(DataRecord r)
+    {
+        var prompt = r.RequireString("prompt");
+        var responseList = r.RequireArray("responses");
+        var responses = new List<string>();
+        for (int i = 0; i < responseList.Count; i++)
+            responses.Add(responseList[i] is JsonValue v && v.TryGetValue(out string? s) ? s
+                : throw r.Where.Error($"\"responses[{i}]\" must be a string"));
+        var order = new List<int>();
+        foreach (var n in r.RequireArray("ranking"))
+            order.Add(n is JsonValue v && v.TryGetValue(out int i) ? i
+                : throw r.Where.Error($"\"ranking\" must list response indices (integers), got {DataRecord.Describe(n)}"));
+        if (Ranking.CheckOrder(responses.Count, order) is { } problem) throw r.Where.Error($"bad ranking: {problem}");
+        return new Ranking(prompt, responses, order) { Metadata = r.Extras("prompt", "responses", "ranking"), Source = r.Where.ToString() };
+    }
+
+    public static ComparisonFormat Detect(DataRecord r)
+    {
+        var o = r.Object;
+        if (OasstTree.Looks(r)) return ComparisonFormat.OasstTree;
+        if (r.Has("responses") || r.Has("ranking")) return ComparisonFormat.Ranking;
+        if (r.Has("chosen") || r.Has("rejected")) return r.Has("prompt") ? ComparisonFormat.PromptChosenRejected : ComparisonFormat.HhTranscripts;
+        if (r.Has("prompt")) return ComparisonFormat.PromptChosenRejected; // so the error names the missing "chosen"
+        throw r.Where.Error($"cannot tell the comparison format from fields [{string.Join(", ", o.Select(kv => kv.Key))}]; " +
+                            "expected prompt+chosen+rejected, chosen+rejected transcripts, prompt+responses+ranking, or an OpenAssistant tree");
+    }
+}

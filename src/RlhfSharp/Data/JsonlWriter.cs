@@ -1,0 +1,51 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RlhfSharp.Data;
+
+/// <summary>Writes records as JSONL in the layouts the readers accept, metadata fields at top level beside the core
+/// fields (core fields win a name clash), so a written file reads back to the same records.</summary>
+public static class JsonlWriter
+{
+    // Keep non-ASCII text readable in the file, as Python's json.dumps(ensure_ascii=False) would.
+    static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary><c>{"messages": [{"role", "content"}...], ...metadata}</c></summary>
+    public static JsonObject ToJson(Demonstration d)
+    {
+        var o = new JsonObject
+        {
+            ["messages"] = new JsonArray(d.Messages.Select(t => (JsonNode)new JsonObject { ["role"] = t.RoleName, ["content"] = t.Content }).ToArray()),
+        };
+        return AddMetadata(o, d.Metadata);
+    }
+
+    /// <summary><c>{"prompt", "chosen", "rejected", ...metadata}</c></summary>
+    public static JsonObject ToJson(Comparison c) =>
+        AddMetadata(new JsonObject { ["prompt"] = c.Prompt, ["chosen"] = c.Chosen, ["rejected"] = c.Rejected }, c.Metadata);
+
+    public static int Write(TextWriter writer, IEnumerable<JsonObject> records)
+    {
+        int n = 0;
+        foreach (var r in records) { writer.Write(r.ToJsonString(Options)); writer.Write('\n'); n++; }
+        return n;
+    }
+
+    public static int Write(string path, IEnumerable<JsonObject> records)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+        using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+        return Write(writer, records);
+    }
+
+    public static int WriteDemonstrations(string path, IEnumerable<Demonstration> items) => Write(path, items.Select(ToJson));
+    public static int WriteComparisons(string path, IEnumerable<Comparison> items) => Write(path, items.Select(ToJson));
+
+    static JsonObject AddMetadata(JsonObject o, IReadOnlyDictionary<string, JsonNode?> metadata)
+    {
+        foreach (var (k, v) in metadata)
+            if (!o.ContainsKey(k)) o[k] = v?.DeepClone();
+        return o;
+    }
+}

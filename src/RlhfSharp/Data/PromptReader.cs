@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+
+namespace RlhfSharp.Data;
+
+/// <summary>A prompt for RL (PPO) rollouts. <see cref="Text"/> is what a plain language model continues; when the source
+/// was a conversation (<c>messages</c>), it is the HH transcript ending in "\n\nAssistant:" and <see cref="Messages"/>
+/// holds the turns for trainers that apply a chat template.</summary>
+public sealed record Prompt(string Text)
+{
+    public IReadOnlyList<ChatTurn>? Messages { get; init; }
+    public IReadOnlyDictionary<string, JsonNode?> Metadata { get; init; } = Demonstration.Empty;
+    public string? Source { get; init; }
+}
+
+/// <summary>
+/// Reads PPO prompts: a text file (<c>.txt</c>) with one prompt per non-blank line, or records (JSONL, JSON, Parquet)
+/// that are <c>{"prompt": "..."}</c>, <c>{"messages": [...]}</c>, or a bare JSON string per line (as OpenAssistant's
+/// <c>prompt_lottery</c> export).
+/// </summary>
+public static class PromptReader
+{
+    public static IReadOnlyList<Prompt> Read(string path, RecordFileType fileType = RecordFileType.Auto)
+    {
+        if (fileType == RecordFileType.Auto) fileType = RecordSource.Detect(path);
+        if (fileType == RecordFileType.Text)
+            return RecordSource.ReadLines(path).Select(l => new Prompt(l.Line) { Source = l.Where.ToString() }).ToList();
+        return RecordSource.Read(path, fileType).Select(FromRecord).ToList();
+    }
+
+    public static Prompt FromRecord(DataRecord r)
+    {
+        var src = r.Where.ToString();
+        if (r.Value is JsonValue v && v.TryGetValue(out string? s)) return new Prompt(s) { Source = src };
+        if (r.Has("messages"))
+        {
+            var turns = MessagesReader.Read(r, "messages", needAssistant: false);
+            return new Prompt(Transcript.Render(turns, assistantCue: true)) { Messages = turns, Metadata = r.Extras("messages"), Source = src };
+        }
+        if (r.Has("prompt") || r.Value is JsonObject)
+            return new Prompt(r.RequireString("prompt")) { Metadata = r.Extras("prompt"), Source = src };
+        throw r.Where.Error($"expected a prompt (a string, or an object with \"prompt\" or \"messages\"), got {DataRecord.Describe(r.Value)}");
+    }
+}

@@ -1,0 +1,11 @@
+namespace RlhfSharp.Data;
+
+/// <summary>Where a record came from, printed as <c>path:12</c> (JSONL line or text line),
+/// <c>path:row 12</c> (Parquet) or <c>path:item 12</c> (element of a JSON array); numbers start at 1.</summary>
+public sealed record RecordLocation(string Path, long Number, string Unit = "")
+{
+    public override string ToString() => $"{Path}:{Unit}{Number}";
+
+    /// <summary>A user error whose one-line message starts with this location.</summary>
+    public UserError Error(string message) => new($"{this}: {message}");
+}
