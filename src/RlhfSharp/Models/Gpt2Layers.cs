@@ -117,6 +117,10 @@ public sealed class Gpt2Backbone : Backbone
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
     {
         long B = inputIds.shape[0]; int T = (int)inputIds.shape[1];
+        int S = (cache?.Length ?? 0) + T;
+        // Learned positions stop at n_positions; say so instead of an index error from deep inside libtorch.
+        if (S > wpe.weight!.shape[0])
+            throw new UserError($"sequence of {S} tokens is longer than this GPT-2 model's n_positions ({wpe.weight!.shape[0]})");
         var dtype = wte.weight!.dtype;
         var a = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, null, dtype, inputIds.device);
         var x = wte.forward(inputIds) + wpe.forward(a.Positions);                      // [B,T,C]
