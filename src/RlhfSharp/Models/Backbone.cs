@@ -1,0 +1,23 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models;
+
+/// <summary>
+/// The transformer body shared by the LM head and the scalar head: ids in, final-normed hidden states out.
+/// HF names it <c>transformer</c> (GPT-2) or <c>model</c> (Llama family); <see cref="HfName"/> says which.
+/// </summary>
+public abstract class Backbone : nn.Module
+{
+    protected Backbone(string name) : base(name) { }
+
+    /// <summary>input_ids [B,T], mask [B,S] or null, cache or null -> hidden [B,T,C] (in the weights' dtype).</summary>
+    public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache);
+
+    /// <summary>Token embedding matrix [V,C]; a tied LM head reuses it.</summary>
+    public abstract Tensor EmbeddingWeight { get; }
+
+    public static string HfName(TransformerConfig c) => c.IsGpt2 ? "transformer" : "model";
+
+    public static Backbone Create(TransformerConfig c) => c.IsGpt2 ? new Gpt2Backbone(c) : new LlamaBackbone(c);
+}

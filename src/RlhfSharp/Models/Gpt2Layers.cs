@@ -1,0 +1,130 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models;
+
+/// <summary>
+/// GPT-2's "Conv1D": a linear layer whose weight is stored [in, out] (transposed w.r.t. nn.Linear),
+/// kept that way so HF checkpoints load without transposes.
+/// </summary>
+public sealed class Conv1D : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight;   // [in, out]
+    public readonly Parameter bias;     // [out]
+
+    public Conv1D(int inFeatures, int outFeatures) : base(nameof(Conv1D))
+    {
+        weight = new Parameter(torch.empty(inFeatures, outFeatures));
+        bias = new Parameter(torch.zeros(outFeatures));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => torch.matmul(x, weight) + bias;   // [..., in] -> [..., out]
+}
+
+/// <summary>GPT-2 causal self-attention: fused c_attn -> q,k,v [B,H,T,D], SDPA, c_proj.</summary>
+public sealed class Gpt2Attention : nn.Module
+{
+    public readonly Conv1D c_attn;   // C -> 3C
+    public readonly Conv1D c_proj;   // C -> C
+    readonly int _heads, _headDim;
+
+    public Gpt2Attention(TransformerConfig c) : base(nameof(Gpt2Attention))
+    {
+        _heads = c.NumHeads; _headDim = c.HeadDim;
+        c_attn = new Conv1D(c.HiddenSize, 3 * c.HiddenSize);
+        c_proj = new Conv1D(c.HiddenSize, c.HiddenSize);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, AttentionInputs a, KvCache? cache, int layer)
+    {
+        long B = x.shape[0], T = x.shape[1], C = x.shape[2];
+        var qkv = c_attn.forward(x).split(C, 2);                                       // 3 x [B,T,C]
+        var q = qkv[0].view(B, T, _heads, _headDim).transpose(1, 2);                   // [B,H,T,D]
+        var k = qkv[1].view(B, T, _heads, _headDim).transpose(1, 2);
+        var v = qkv[2].view(B, T, _heads, _headDim).transpose(1, 2);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);                     // [B,H,S,D]
+        var y = AttentionMath.Attend(q, k, v, a);                                       // [B,H,T,D]
+        return c_proj.forward(y.transpose(1, 2).contiguous().view(B, T, C));
+    }
+}
+
+/// <summary>GPT-2 MLP: c_fc (C -> 4C), gelu_new (tanh approximation), c_proj (4C -> C).</summary>
+public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
+{
+    public readonly Conv1D c_fc;
+    public readonly Conv1D c_proj;
+
+    public Gpt2Mlp(TransformerConfig c) : base(nameof(Gpt2Mlp))
+    {
+        c_fc = new Conv1D(c.HiddenSize, c.IntermediateSize);
+        c_proj = new Conv1D(c.IntermediateSize, c.HiddenSize);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => c_proj.forward(GeluNew(c_fc.forward(x)));
+
+    /// <summary>gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as in transformers activations.NewGELUActivation.</summary>
+    public static Tensor GeluNew(Tensor x) =>
+        0.5 * x * (1.0 + torch.tanh(Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * torch.pow(x, 3.0))));
+}
+
+/// <summary>Pre-norm GPT-2 block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
+public sealed class Gpt2Block : nn.Module
+{
+    public readonly LayerNorm ln_1;
+    public readonly Gpt2Attention attn;
+    public readonly LayerNorm ln_2;
+    public readonly Gpt2Mlp mlp;
+
+    public Gpt2Block(TransformerConfig c) : base(nameof(Gpt2Block))
+    {
+        ln_1 = nn.LayerNorm(c.HiddenSize, c.NormEps);
+        attn = new Gpt2Attention(c);
+        ln_2 = nn.LayerNorm(c.HiddenSize, c.NormEps);
+        mlp = new Gpt2Mlp(c);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, AttentionInputs a, KvCache? cache, int layer)
+    {
+        x = x + attn.Forward(ln_1.forward(x), a, cache, layer);
+        return x + mlp.forward(ln_2.forward(x));
+    }
+}
+
+/// <summary>GPT-2 body: wte + wpe (learned positions), blocks h.N, final ln_f.</summary>
+public sealed class Gpt2Backbone : Backbone
+{
+    public readonly Embedding wte;              // [V,C]
+    public readonly Embedding wpe;              // [ctx,C]
+    public readonly ModuleList<Gpt2Block> h;
+    public readonly LayerNorm ln_f;
+
+    public Gpt2Backbone(TransformerConfig c) : base(nameof(Gpt2Backbone))
+    {
+        wte = nn.Embedding(c.VocabSize, c.HiddenSize);
+        wpe = nn.Embedding(c.MaxPositions, c.HiddenSize);
+        h = new ModuleList<Gpt2Block>(Enumerable.Range(0, c.NumLayers).Select(_ => new Gpt2Block(c)).ToArray());
+        ln_f = nn.LayerNorm(c.HiddenSize, c.NormEps);
+        RegisterComponents();
+    }
+
+    public override Tensor EmbeddingWeight => wte.weight!;
+
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
+    {
+        long B = inputIds.shape[0]; int T = (int)inputIds.shape[1];
+        int S = (cache?.Length ?? 0) + T;
+        // Learned positions stop at n_positions; say so instead of an index error from deep inside libtorch.
+        if (S > wpe.weight!.shape[0])
+            throw new UserError($"sequence of {S} tokens is longer than this GPT-2 model's n_positions ({wpe.weight!.shape[0]})");
+        var dtype = wte.weight!.dtype;
+        var a = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, null, dtype, inputIds.device);
+        var x = wte.forward(inputIds) + wpe.forward(a.Positions);                      // [B,T,C]
+        for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, a, cache, i);
+        return ln_f.forward(x);
+    }
+}

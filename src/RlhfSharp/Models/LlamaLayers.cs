@@ -1,0 +1,142 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Models;
+
+/// <summary>RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, normalised in float32 then cast back (as HF does).</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight;   // [C]
+    readonly double _eps;
+
+    public RmsNorm(int dim, double eps) : base(nameof(RmsNorm))
+    {
+        weight = new Parameter(torch.ones(dim));
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var xf = x.to(ScalarType.Float32);
+        var normed = xf * torch.rsqrt(xf.pow(2).mean([-1L], keepdim: true) + _eps);
+        return weight * normed.to(x.dtype);
+    }
+}
+
+/// <summary>
+/// Llama-family attention: q/k/v/o projections, RoPE on q and k, grouped-query heads (Hkv &lt;= H).
+/// Qwen2 adds a bias to q/k/v; Llama's attention_bias adds one to all four.
+/// </summary>
+public sealed class LlamaAttention : nn.Module
+{
+    public readonly Linear q_proj;   // C -> H*D
+    public readonly Linear k_proj;   // C -> Hkv*D
+    public readonly Linear v_proj;   // C -> Hkv*D
+    public readonly Linear o_proj;   // H*D -> C
+    readonly int _heads, _kvHeads, _headDim;
+
+    public LlamaAttention(TransformerConfig c) : base(nameof(LlamaAttention))
+    {
+        (_heads, _kvHeads, _headDim) = (c.NumHeads, c.NumKvHeads, c.HeadDim);
+        q_proj = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.AttentionBias);
+        k_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
+        v_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
+        o_proj = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: c.AttentionOutputBias);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, AttentionInputs a, Tensor cos, Tensor sin, KvCache? cache, int layer)
+    {
+        long B = x.shape[0], T = x.shape[1];
+        var q = q_proj.forward(x).view(B, T, _heads, _headDim).transpose(1, 2);      // [B,H,T,D]
+        var k = k_proj.forward(x).view(B, T, _kvHeads, _headDim).transpose(1, 2);    // [B,Hkv,T,D]
+        var v = v_proj.forward(x).view(B, T, _kvHeads, _headDim).transpose(1, 2);    // [B,Hkv,T,D]
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);                                       // cache holds rotated keys
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);                   // [B,Hkv,S,D]
+        var y = AttentionMath.Attend(q, k, v, a);                                     // [B,H,T,D]
+        return o_proj.forward(y.transpose(1, 2).contiguous().view(B, T, _heads * _headDim));
+    }
+}
+
+/// <summary>SwiGLU MLP: down(silu(gate(x)) * up(x)).</summary>
+public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
+{
+    public readonly Linear gate_proj;   // C -> I
+    public readonly Linear up_proj;     // C -> I
+    public readonly Linear down_proj;   // I -> C
+
+    public LlamaMlp(TransformerConfig c) : base(nameof(LlamaMlp))
+    {
+        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
+        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
+        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) =>
+        down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x));
+}
+
+/// <summary>Pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class LlamaDecoderLayer : nn.Module
+{
+    public readonly RmsNorm input_layernorm;
+    public readonly LlamaAttention self_attn;
+    public readonly RmsNorm post_attention_layernorm;
+    public readonly LlamaMlp mlp;
+
+    public LlamaDecoderLayer(TransformerConfig c) : base(nameof(LlamaDecoderLayer))
+    {
+        input_layernorm = new RmsNorm(c.HiddenSize, c.NormEps);
+        self_attn = new LlamaAttention(c);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.NormEps);
+        mlp = new LlamaMlp(c);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, AttentionInputs a, Tensor cos, Tensor sin, KvCache? cache, int layer)
+    {
+        x = x + self_attn.Forward(input_layernorm.forward(x), a, cos, sin, cache, layer);
+        return x + mlp.forward(post_attention_layernorm.forward(x));
+    }
+}
+
+/// <summary>
+/// Llama / Qwen2 / Mistral body: embed_tokens, layers.N, final norm. No learned positions (RoPE).
+/// Mistral's sliding window is applied only when a sequence is longer than it (fixtures use 4096 > context,
+/// where it is a no-op, as in HF).
+/// </summary>
+public sealed class LlamaBackbone : Backbone
+{
+    public readonly Embedding embed_tokens;   // [V,C]
+    public readonly ModuleList<LlamaDecoderLayer> layers;
+    public readonly RmsNorm norm;
+    readonly RotaryEmbedding _rope;
+    readonly int? _slidingWindow;
+
+    public LlamaBackbone(TransformerConfig c) : base(nameof(LlamaBackbone))
+    {
+        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
+        layers = new ModuleList<LlamaDecoderLayer>(Enumerable.Range(0, c.NumLayers).Select(_ => new LlamaDecoderLayer(c)).ToArray());
+        norm = new RmsNorm(c.HiddenSize, c.NormEps);
+        _rope = new RotaryEmbedding(c);
+        _slidingWindow = c.SlidingWindow;
+        RegisterComponents();
+    }
+
+    public override Tensor EmbeddingWeight => embed_tokens.weight!;
+
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
+    {
+        long B = inputIds.shape[0]; int T = (int)inputIds.shape[1];
+        var dtype = embed_tokens.weight!.dtype;
+        var a = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, _slidingWindow, dtype, inputIds.device);
+        var (cos, sin) = _rope.CosSin(a.Positions, dtype);                          // [B,1,T,D]
+        var x = embed_tokens.forward(inputIds);                                      // [B,T,C]
+        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, a, cos, sin, cache, i);
+        return norm.forward(x);
+    }
+}
