@@ -1,14 +1,10 @@
 using RlhfSharp.Cli;
-using RlhfSharp.Cli.Commands;
-using Spectre.Console.Cli;
+using RlhfSharp.Devices;
 
-// The `rlhf` command. One command per file under Commands/; this file only registers them.
-var app = new CommandApp();
-app.Configure(c =>
+// The `rlhf` command. Commands are registered in RlhfApp.cs, one command per file under Commands/.
+// A PyTorch libtorch named by RLHF_LIBTORCH_DIR must be loaded before anything touches TorchSharp.
+return CliErrors.Run(() =>
 {
-    c.SetApplicationName("rlhf");
-    c.PropagateExceptions();
-    c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
-    c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
+    DeviceSetup.PreloadExternalLibTorch();
+    return RlhfApp.Create().Run(args);
 });
-return CliErrors.Run(() => app.Run(args));

@@ -8,6 +8,8 @@ namespace RlhfSharp.Generation;
 /// Batched autoregressive sampling with a KV cache. Prompts are left-padded so every row's next token sits in the
 /// last column; the model derives position ids from the attention mask, so padding does not shift positions.
 /// The host is asked whether every row has finished only every <see cref="SyncEvery"/> tokens, not per token.
+/// A row ends at <see cref="SamplingOptions.EosId"/> or any of <see cref="SamplingOptions.StopIds"/>; the stop token
+/// is kept (ResponseMask covers it) and the row is filled with the pad id after it.
 /// </summary>
 public static class Sampler
 {
@@ -27,6 +29,7 @@ public static class Sampler
 
         using var cache = model.NewCache();
         var logits = LastLogits(model.Forward(ids, mask, cache));   // [B,V]
+        var stopIds = (options.EosId is int e ? new[] { e } : []).Concat(options.StopIds).Distinct().ToList();
         var finished = zeros(B, dtype: ScalarType.Bool, device: device);
         var tokens = new List<Tensor>(); var logps = new List<Tensor>(); var alive = new List<Tensor>();
         for (int step = 0; step < options.MaxNewTokens; step++)
@@ -39,9 +42,10 @@ public static class Sampler
             next = where(live, next, full_like(next, options.PadId));
             lp = where(live, lp, zeros_like(lp));
             tokens.Add(next.MoveToOuterDisposeScope()); logps.Add(lp.MoveToOuterDisposeScope()); alive.Add(live.MoveToOuterDisposeScope());
-            if (options.EosId is int eos) finished = finished.logical_or(next.eq(eos)).MoveToOuterDisposeScope();
+            foreach (var stop in stopIds) finished = finished.logical_or(next.eq(stop));
+            finished = finished.MoveToOuterDisposeScope();
             if (step == options.MaxNewTokens - 1) break;
-            if (options.EosId is not null && step % SyncEvery == SyncEvery - 1 && finished.all().item<bool>()) break;
+            if (stopIds.Count > 0 && step % SyncEvery == SyncEvery - 1 && finished.all().item<bool>()) break;
             mask = cat([mask, ones(B, 1, dtype: mask.dtype, device: device)], 1).MoveToOuterDisposeScope();
             logits = LastLogits(model.Forward(next.unsqueeze(-1), mask, cache)).MoveToOuterDisposeScope();
         }
@@ -77,8 +81,9 @@ public static class Sampler
         if (o.TopP < 1.0)
         {
             var (sorted, order) = torch.sort(probs, -1, descending: true);
-            // Drop a token once the mass before it already reaches p; the most likely token always stays.
-            var drop = (sorted.cumsum(-1) - sorted).gt(o.TopP);
+            // The nucleus is the smallest prefix whose mass reaches p: drop a token once the mass before it
+            // already reaches p. The most likely token always stays (its mass-before is 0 < p).
+            var drop = (sorted.cumsum(-1) - sorted).ge(o.TopP);
             sorted = sorted.masked_fill(drop, 0);
             probs = zeros_like(probs).scatter(-1, order, sorted);
         }

@@ -17,8 +17,14 @@ public sealed record SamplingOptions
     public long? Seed { get; init; }
     /// <summary>Generation stops for a row once it emits this id. Null: only the token limit stops.</summary>
     public int? EosId { get; init; }
+    /// <summary>Further ids that also end a row (e.g. a chat format's end-of-turn token, or the extra ids of a
+    /// generation_config.json <c>eos_token_id</c> list). Empty by default.</summary>
+    public IReadOnlyList<int> StopIds { get; init; } = [];
     /// <summary>Fills prompts on the left and finished rows on the right. Must differ from EOS, so a pad never reads as "ended".</summary>
     public int PadId { get; init; }
+
+    /// <summary>Whether any id ends generation (<see cref="EosId"/> or <see cref="StopIds"/>).</summary>
+    public bool HasStop => EosId is not null || StopIds.Count > 0;
 
     public void Validate()
     {
@@ -27,5 +33,6 @@ public sealed record SamplingOptions
         if (TopK < 0) throw new UserError($"top-k must be >= 0 (got {TopK})");
         if (!(TopP > 0 && TopP <= 1)) throw new UserError($"top-p must be in (0, 1] (got {TopP})");
         if (EosId is int e && e == PadId) throw new UserError($"the pad id equals the EOS id ({e}); EOS is never used as padding");
+        if (StopIds.Contains(PadId)) throw new UserError($"the pad id {PadId} is also a stop id; a stop token is never used as padding");
     }
 }

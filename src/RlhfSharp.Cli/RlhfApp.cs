@@ -1,0 +1,28 @@
+using RlhfSharp.Cli.Commands;
+using Spectre.Console.Cli;
+
+namespace RlhfSharp.Cli;
+
+/// <summary>The `rlhf` command tree. Program.cs runs it; tests build the same app. One command per file under Commands/.</summary>
+public static class RlhfApp
+{
+    public static CommandApp Create()
+    {
+        var app = new CommandApp();
+        app.Configure(c =>
+        {
+            c.SetApplicationName("rlhf");
+            c.PropagateExceptions();
+            c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
+            c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
+            c.AddCommand<GenerateCommand>("generate").WithDescription("Continue a prompt with a causal LM (greedy or sampled; best-of-n with a reward model) and print only the continuation.");
+            c.AddBranch("eval", e =>
+            {
+                e.SetDescription("Measure models: perplexity of an LM, reward-model scores.");
+                e.AddCommand<EvalPerplexityCommand>("perplexity").WithDescription("Perplexity = exp(total NLL / total predicted tokens) of an LM over the records of a data file.");
+                e.AddCommand<EvalRewardCommand>("reward").WithDescription("Reward-model score of each record of a data file, in order.");
+            });
+        });
+        return app;
+    }
+}
