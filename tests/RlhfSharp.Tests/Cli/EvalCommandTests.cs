@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using RlhfSharp.Checkpoints;
+using RlhfSharp.Tests.Infrastructure;
+using RlhfSharp.Tokenization;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Tests.Cli;
+
+public class EvalCommandTests
+{
+    static readonly string[] Texts =
+    [
+        "the model learns from human feedback",
+        "which response is better? the labeler ranks outputs",
+        "hello world",
+    ];
+
+    static string Jsonl(TempDir dir) =>
+        WriteLines(dir.File("data.jsonl"), Texts.Select(t => new JsonObject { ["text"] = t, ["id"] = 1 }.ToJsonString()));
+
+    static string WriteLines(string path, IEnumerable<string> lines) { File.WriteAllLines(path, lines); return path; }
+
+    /// <summary>Perplexity from the CLI equals exp(total NLL / tokens), computed here per record in float64.</summary>
+    [Fact]
+    public void PerplexityEqualsExpMeanNllInFloat64()
+    {
+        using var dir = new TempDir();
+        var model = SharedPaths.Fixture("gpt2-tiny");
+        var r = RlhfProcess.Run("eval", "perplexity", "--model", model, "--data", Jsonl(dir), "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var json = JsonNode.Parse(r.Stdout)!.AsObject();
+
+        var tokenizer = TokenizerLoader.FromFolder(model);
+        using var lm = HfModelLoader.LoadCausalLM(model);
+        double nll = 0; long count = 0;
+        using (no_grad())
+            foreach (var text in Texts)
+            {
+                using var scope = NewDisposeScope();
+                var ids = tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
+                var x = tensor(ids).unsqueeze(0);                                                   // [1,T]
+                var logp = nn.functional.log_softmax(lm.Forward(x).to_type(ScalarType.Float64)[0], -1);   // [T,V]
+                for (int t = 0; t + 1 < ids.Length; t++) nll -= logp[t, ids[t + 1]].item<double>();
+                count += ids.Length - 1;
+            }
+        Assert.Equal(count, json["tokens"]!.GetValue<long>());
+        Assert.Equal(Math.Exp(nll / count), json["perplexity"]!.GetValue<double>(), 1e-5 * Math.Exp(nll / count));
+    }
+
+    [Fact]
+    public void RewardScoresEqualScalarHeadScoreInOrder()
+    {
+        using var dir = new TempDir();
+        var model = SharedPaths.Fixture("llama-tiny-reward");
+        var r = RlhfProcess.Run("eval", "reward", "--model", model, "--data", Jsonl(dir), "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var scores = JsonNode.Parse(r.Stdout)!["scores"]!.AsArray().Select(s => s!.GetValue<double>()).ToArray();
+
+        var tokenizer = TokenizerLoader.FromFolder(model);
+        using var rm = HfModelLoader.LoadScalarHead(model);
+        Assert.Equal(Texts.Length, scores.Length);
+        using var _ = no_grad();
+        for (int i = 0; i < Texts.Length; i++)
+        {
+            using var x = tensor(tokenizer.Encode(Texts[i], addSpecialTokens: true).Select(t => (long)t).ToArray()).unsqueeze(0);
+            using var s = rm.Score(x);
+            Assert.Equal(s.item<float>(), scores[i], 1e-5);
+        }
+        Assert.NotEqual(scores[0], scores[1]);
+    }
+
+    [Fact]
+    public void ReadableOutputWithoutJson()
+    {
+        using var dir = new TempDir();
+        var r = RlhfProcess.Run("eval", "perplexity", "--model", SharedPaths.Fixture("gpt2-tiny"), "--data", Jsonl(dir));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Matches(@"^perplexity [0-9.]+ over \d+ predicted tokens", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("perplexity", "gpt2-tiny")]
+    [InlineData("reward", "gpt2-tiny-reward")]
+    public void MalformedJsonlLineExitsTwoNamingFileAndLine(string command, string fixture)
+    {
+        using var dir = new TempDir();
+        var data = WriteLines(dir.File("bad.jsonl"), ["{\"text\": \"fine\"}", "{\"text\": \"broken", "{\"text\": \"fine\"}"]);
+        var r = RlhfProcess.Run("eval", command, "--model", SharedPaths.Fixture(fixture), "--data", data, "--json");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{data}:2", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void MissingModelFolderExitsTwoNamingThePath()
+    {
+        using var dir = new TempDir();
+        var missing = dir.File("no-model");
+        var r = RlhfProcess.Run("eval", "perplexity", "--model", missing, "--data", Jsonl(dir), "--json");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(missing, r.Stderr);
+    }
+}

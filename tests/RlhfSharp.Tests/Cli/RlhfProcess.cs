@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace RlhfSharp.Tests.Cli;
+
+/// <summary>
+/// Runs the `rlhf` CLI as a user does: `dotnet rlhf.dll ...` from the test's output folder (the test project
+/// references the CLI, so its build output sits there). A separate process keeps stdout, stderr and the exit code
+/// exactly as a user sees them, and keeps Console redirection away from tests running in parallel.
+/// </summary>
+public static class RlhfProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "rlhf.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} not found: the test project must reference RlhfSharp.Cli");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("RLHF_LIBTORCH_DIR");
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("rlhf " + string.Join(' ', args)); }
+        return new Result(p.ExitCode, stdout, stderr.Result);
+    }
+}
