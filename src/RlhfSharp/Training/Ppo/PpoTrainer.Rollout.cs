@@ -39,8 +39,7 @@ public sealed partial class PpoTrainer
         var refLogits = m.Reference.Forward(seq.to(refDev), mask.to(refDev)).to(device);
         var refLogp = LogProbs.TokenLogProbs(refLogits[.., (P - 1)..^1], resp, cfg.Temperature);
 
-        var rmDev = m.Reward.Device;
-        var rawScore = m.Reward.Score(seq.to(rmDev), mask.to(rmDev)).to(device).to_type(ScalarType.Float32);   // [B]
+        var rawScore = m.Reward.Score(seq, mask, responses);                                  // [B]
         var ended = resp.eq(eosId).logical_and(respMask.to_type(ScalarType.Bool)).any(-1);                    // [B]
         var score = rawScore - cfg.MissingEosPenalty * ended.logical_not().to_type(ScalarType.Float32);
         if (cfg.ScoreClip is double c) score = score.clamp(-c, c);

@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Training.Ppo;
 
 /// <summary>The models PPO-ptx works with. Reference and reward are frozen and may sit on another device or dtype.</summary>
-public sealed record PpoModels(CausalLM Policy, CausalLM Reference, ScalarHeadModel Reward, ScalarHeadModel? Value);
+public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScorer Reward, ScalarHeadModel? Value);
 
 /// <summary>
 /// PPO-ptx (InstructGPT §3.5): sample responses to prompts, score them with the reward model, penalise each token's
@@ -58,7 +58,8 @@ public sealed partial class PpoTrainer : IDisposable
         (cfg, m, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
         device = m.Policy.Device;
 
-        Freeze(m.Reference); Freeze(m.Reward);
+        Freeze(m.Reference);
+        if (m.Reward is ModelRewardScorer rm) Freeze(rm.Model);
         m.Policy.eval();   // no dropout anywhere in PPO (N-details: dropout makes logprobs of the same tokens disagree)
         m.Value?.eval();
 
