@@ -15,6 +15,16 @@ public static class RlhfApp
             c.PropagateExceptions();
             c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
             c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
+            c.AddBranch("label", l =>
+            {
+                l.SetDescription("Collect human comparisons: the labeling store, app and export.");
+                l.AddCommand<LabelInitCommand>("init").WithDescription("Create a labeling store.");
+                l.AddCommand<LabelAddLabelerCommand>("add-labeler").WithDescription("Add a labeler and print their token (once).");
+                l.AddCommand<LabelImportCommand>("import").WithDescription("Import tasks from JSONL.");
+                l.AddCommand<LabelServeCommand>("serve").WithDescription("Serve the labeling page and API.");
+                l.AddCommand<LabelExportCommand>("export").WithDescription("Write every ranking as chosen/rejected pairs for `rlhf reward`.");
+                l.AddCommand<LabelStatsCommand>("stats").WithDescription("Label counts, agreement between labelers, flag rates.");
+            });
             c.AddCommand<GenerateCommand>("generate").WithDescription("Continue a prompt with a causal LM (greedy or sampled; best-of-n with a reward model) and print only the continuation.");
             c.AddBranch("eval", e =>
             {

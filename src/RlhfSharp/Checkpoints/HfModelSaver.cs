@@ -34,6 +34,21 @@ public static class HfModelSaver
         });
     }
 
+    /// <summary>
+    /// Writes the model files into an existing training-output folder without replacing the folder (it also holds
+    /// checkpoints and metrics): the files are written to a temp folder first, then each is renamed into place.
+    /// </summary>
+    public static void SaveInto(HfModel model, string dir, string? tokenizerSourceDir = null)
+    {
+        Directory.CreateDirectory(dir);
+        var staged = Path.Combine(dir, ".model-staged");
+        if (Directory.Exists(staged)) Directory.Delete(staged, true);
+        Save(model, staged, tokenizerSourceDir);
+        foreach (var f in Directory.GetFiles(staged))
+            File.Move(f, Path.Combine(dir, Path.GetFileName(f)), overwrite: true);
+        Directory.Delete(staged, true);
+    }
+
     /// <summary>The generation_config.json transformers derives from a model config.</summary>
     public static string GenerationConfigJson(TransformerConfig c) => new JsonObject
     {

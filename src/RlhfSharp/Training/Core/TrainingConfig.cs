@@ -1,0 +1,56 @@
+namespace RlhfSharp.Training.Core;
+
+/// <summary>
+/// Settings every phase shares. Defaults: lr 3e-4 with 100 warmup steps and cosine decay to 10%
+/// (nanoGPT's <c>get_lr</c>; InstructGPT App. C decays to 10% with cosine), weight decay 0.1 and
+/// betas (0.9, 0.95) as in nanoGPT/GPT-3, gradient clipping at 1.0 (nanoGPT <c>grad_clip</c>).
+/// Phase configs override these and cite their own sources.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public double Lr { get; init; } = 3e-4;
+    public long WarmupSteps { get; init; } = 100;
+    public double MinLrRatio { get; init; } = 0.1;
+    public LrScheduleKind Schedule { get; init; } = LrScheduleKind.Cosine;
+    public double WeightDecay { get; init; } = 0.1;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double Eps { get; init; } = 1e-8;
+    /// <summary>Max global gradient L2 norm; 0 disables clipping (the norm is still measured).</summary>
+    public double GradClip { get; init; } = 1.0;
+    public int GradAccumulationSteps { get; init; } = 1;
+    /// <summary>Total optimizer steps; if 0, derived from <see cref="MaxEpochs"/> by the trainer.</summary>
+    public long MaxSteps { get; init; }
+    public int MaxEpochs { get; init; } = 1;
+    public long LogInterval { get; init; } = 10;
+    /// <summary>Evaluate every N optimizer steps; 0 = only at the end.</summary>
+    public long EvalInterval { get; init; } = 200;
+    /// <summary>Checkpoint every N optimizer steps; 0 = only at the end.</summary>
+    public long SaveInterval { get; init; } = 500;
+    public int KeepCheckpoints { get; init; } = 3;
+    public ulong Seed { get; init; } = 1337;   // nanoGPT's seed
+
+    public AdamWOptions Optimizer => new() { Lr = Lr, Beta1 = Beta1, Beta2 = Beta2, Eps = Eps, WeightDecay = WeightDecay };
+
+    public LrSchedule LrScheduleFor(long totalSteps) => new(Lr, WarmupSteps, totalSteps, MinLrRatio, Schedule);
+
+    public GradAccumulation Accumulation => new(GradAccumulationSteps);
+
+    /// <summary>Checks every field; <paramref name="totalSteps"/> is the resolved step count.</summary>
+    public void Validate(long totalSteps)
+    {
+        Optimizer.Validate();
+        Accumulation.Validate();
+        if (totalSteps < 1) throw new UserError($"training: total steps must be >= 1, got {totalSteps}");
+        LrScheduleFor(totalSteps).Validate();
+        if (!(GradClip >= 0)) throw new UserError($"training: grad_clip must be >= 0, got {GradClip}");
+        if (MaxEpochs < 1 && MaxSteps < 1) throw new UserError("training: set max_steps or max_epochs");
+        if (LogInterval < 1) throw new UserError($"training: log_interval must be >= 1, got {LogInterval}");
+        if (EvalInterval < 0 || SaveInterval < 0) throw new UserError("training: eval/save intervals must be >= 0");
+        if (KeepCheckpoints < 1) throw new UserError($"training: keep_checkpoints must be >= 1, got {KeepCheckpoints}");
+    }
+
+    public bool ShouldLog(long step, long total) => step % LogInterval == 0 || step == total;
+    public bool ShouldEval(long step, long total) => (EvalInterval > 0 && step % EvalInterval == 0) || step == total;
+    public bool ShouldSave(long step, long total) => (SaveInterval > 0 && step % SaveInterval == 0) || step == total;
+}

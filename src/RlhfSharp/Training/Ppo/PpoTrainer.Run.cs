@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using RlhfSharp.Checkpoints;
+using RlhfSharp.Training.Core;
+
+namespace RlhfSharp.Training.Ppo;
+
+public sealed partial class PpoTrainer
+{
+    public static readonly PlotGroup[] Plots =
+    [
+        new("ppo_reward.png", "PPO: reward-model score", "score", "reward/score_mean", "reward/total_mean"),
+        new("ppo_kl.png", "PPO: KL to the SFT model and beta", "nats / coefficient", "kl", "beta"),
+        new("ppo_losses.png", "PPO: losses", "loss", "loss/policy", "loss/value", "loss/ptx"),
+        new("ppo_policy.png", "PPO: clip fraction, approx KL, entropy", "value", "policy/clipfrac", "policy/approx_kl", "policy/entropy"),
+        new("ppo_responses.png", "PPO: response length and EOS rate", "value", "response/length_mean", "response/eos_rate"),
+    ];
+
+    /// <summary>
+    /// Runs to <see cref="PpoConfig.Iterations"/>, checkpointing into <c>output/checkpoints</c>, logging metrics to
+    /// <c>output/metrics.jsonl</c> (+ TensorBoard, PNG plots), and finally writing the policy as an HF folder into
+    /// <paramref name="outputDir"/> (value model into <c>output/value</c>).
+    /// </summary>
+    public void Train(string outputDir, string? tokenizerSourceDir, ITrainingProgress? progress = null, bool resume = true)
+    {
+        progress ??= NullProgress.Instance;
+        var store = new CheckpointStore(Path.Combine(outputDir, "checkpoints"), cfg.KeepCheckpoints);
+        if (resume && TryResume(store)) progress.Message($"ppo: resumed at iteration {Iteration}");
+        using var metrics = new MetricsLogger(outputDir, tensorboard: true, resumeFromStep: Iteration);
+        var clock = Stopwatch.StartNew();
+        int startIteration = Iteration;
+        while (Iteration < cfg.Iterations)
+        {
+            var stats = Step();
+            metrics.Log(Iteration, stats);
+            double perIter = clock.Elapsed.TotalSeconds / (Iteration - startIteration);
+            progress.Report(new ProgressUpdate(Iteration, cfg.Iterations, new Dictionary<string, double>
+            {
+                ["score"] = stats["reward/score_mean"], ["kl"] = stats["kl"], ["beta"] = stats["beta"], ["eos"] = stats["response/eos_rate"],
+            }, 0, TimeSpan.FromSeconds(perIter * (cfg.Iterations - Iteration))));
+            if ((cfg.SaveEvery > 0 && Iteration % cfg.SaveEvery == 0) || Iteration == cfg.Iterations) SaveCheckpoint(store);
+        }
+        metrics.WritePlots(Plots);
+        HfModelSaver.SaveInto(m.Policy, outputDir, tokenizerSourceDir);
+        if (m.Value is not null && valueOpt is not null) HfModelSaver.Save(m.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Checkpoints;
+using RlhfSharp.Data;
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using RlhfSharp.Training.Core;
+using RlhfSharp.Training.Losses;
+using TorchSharp;
+using TorchSharp.Modules;
+using AdamW = RlhfSharp.Training.Core.AdamW;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.Ppo;
+
+/// <summary>The models PPO-ptx works with. Reference and reward are frozen and may sit on another device or dtype.</summary>
+public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScorer Reward, ScalarHeadModel? Value);
+
+/// <summary>
+/// PPO-ptx (InstructGPT §3.5): sample responses to prompts, score them with the reward model, penalise each token's
+/// KL to the SFT model, estimate advantages with GAE, and take clipped policy/value steps — each also pulling the
+/// policy towards the pretraining distribution with gamma * log-likelihood on a pretraining minibatch.
+/// Resumes exactly: models, optimizers, KL controller, samplers and the iteration all live in the checkpoint, and
+/// every random draw is seeded from (seed, iteration).
+/// </summary>
+public sealed partial class PpoTrainer : IDisposable
+{
+    readonly PpoConfig cfg;
+    readonly PpoModels m;
+    readonly IReadOnlyList<IReadOnlyList<int>> prompts;
+    readonly IReadOnlyList<PackedBlock>? ptx;
+    readonly int eosId, padId;
+    readonly Device device;
+    readonly Linear? valueHead;              // SharedTrunk: C -> 1 on the policy's hidden states
+    readonly ValueHeadModule? valueHeadModule;
+    readonly AdamW policyOpt;
+    readonly AdamW? valueOpt;
+    readonly IKlController kl;
+    readonly EpochSampler promptSampler;
+    readonly EpochSampler? ptxSampler;
+
+    public int Iteration { get; private set; }
+    public IKlController KlController => kl;
+
+    /// <summary>Optional extra metrics per rollout (e.g. the demo's gold reward), given the prompt indices and response ids.</summary>
+    public Func<long[], int[][], IReadOnlyDictionary<string, double>>? ExtraMetrics { get; set; }
+
+    public PpoTrainer(PpoConfig config, PpoModels models, IReadOnlyList<IReadOnlyList<int>> promptIds, IReadOnlyList<PackedBlock>? ptxBlocks,
+                      int eosTokenId, int padTokenId)
+    {
+        config.Validate();
+        if (promptIds.Count == 0) throw new UserError("ppo: no prompts");
+        if (config.PtxCoef > 0 && (ptxBlocks is null || ptxBlocks.Count == 0))
+            throw new UserError("ppo: ptx_coef > 0 needs pretraining data (--ptx-data), or set --ptx-coef 0");
+        if (eosTokenId == padTokenId) throw new UserError($"ppo: the pad id equals the EOS id ({eosTokenId}); EOS is never used as padding");
+        if (config.ValueModel == ValueModelKind.FromReward && models.Value is null)
+            throw new UserError("ppo: value model 'from_reward' needs a value model (a copy of the reward model)");
+        (cfg, m, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
+        device = m.Policy.Device;
+
+        Freeze(m.Reference);
+        if (m.Reward is ModelRewardScorer rm) Freeze(rm.Model);
+        m.Policy.eval();   // no dropout anywhere in PPO (N-details: dropout makes logprobs of the same tokens disagree)
+        m.Value?.eval();
+
+        var policyParams = m.Policy.named_parameters().ToList();
+        if (cfg.ValueModel == ValueModelKind.SharedTrunk)
+        {
+            valueHeadModule = new ValueHeadModule(m.Policy.Config.HiddenSize);
+            valueHeadModule.to(device, m.Policy.Dtype);
+            valueHead = valueHeadModule.score;
+            policyParams.AddRange(valueHeadModule.named_parameters().Select(p => ("value_head." + p.name, p.parameter)));
+        }
+        policyOpt = new AdamW(policyParams, cfg.PolicyOptimizer);
+        if (cfg.ValueModel == ValueModelKind.FromReward) valueOpt = new AdamW(m.Value!, cfg.ValueOptimizer);
+
+        kl = cfg.KlTarget is double target ? new AdaptiveKlController(cfg.KlCoef, target, cfg.KlHorizon) : new FixedKlController(cfg.KlCoef);
+        promptSampler = new EpochSampler(prompts.Count, cfg.Seed);
+        if (ptx is not null) ptxSampler = new EpochSampler(ptx.Count, cfg.Seed + 1);
+    }
+
+    static void Freeze(HfModel model)
+    {
+        model.eval();
+        foreach (var p in model.parameters()) p.requires_grad = false;
+    }
+
+    /// <summary>One PPO iteration: a rollout batch, then <see cref="PpoConfig.PpoEpochs"/> passes of minibatch updates.</summary>
+    public Dictionary<string, double> Step()
+    {
+        double lrScale = Math.Min(1.0, (Iteration + 1.0) / Math.Max(1, cfg.WarmupIterations));
+        policyOpt.Lr = cfg.PolicyLr * lrScale;
+        if (valueOpt is not null) valueOpt.Lr = cfg.ValueLr * lrScale;
+
+        using var scope = NewDisposeScope();
+        var (batch, responses) = Rollout();
+        var stats = RolloutStats(batch);
+        foreach (var (k, v) in Update(batch)) stats[k] = v;
+        kl.Update(stats["kl"], cfg.RolloutBatchSize);
+        stats["beta"] = kl.Value;
+        stats["lr"] = policyOpt.Lr;
+        if (ExtraMetrics is not null)
+            foreach (var (k, v) in ExtraMetrics(batch.PromptIndices, responses)) stats[k] = v;
+        batch.Dispose();
+        Iteration++;
+        return stats;
+    }
+
+    /// <summary>Policy logits [B,T,V] and, when asked, values [B,T] for full sequences.</summary>
+    (Tensor logits, Tensor? values) PolicyForward(Tensor seq, Tensor mask, bool withValues)
+    {
+        if (valueHead is not null)
+        {
+            var h = m.Policy.ForwardHidden(seq, mask);                                            // [B,T,C]
+            var logits = nn.functional.linear(h, m.Policy.LmHeadWeight).to(ScalarType.Float32);
+            return (logits, withValues ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32) : null);
+        }
+        return (m.Policy.Forward(seq, mask), withValues ? m.Value!.ForwardValues(seq, mask) : null);
+    }
+
+    public void Dispose()
+    {
+        policyOpt.Dispose();
+        valueOpt?.Dispose();
+        valueHeadModule?.Dispose();
+    }
+
+    /// <summary>The shared-trunk value head, registered under the key <c>score</c> like a sequence-classification head.</summary>
+    sealed class ValueHeadModule : nn.Module
+    {
+        public readonly Linear score;
+        public ValueHeadModule(int hidden) : base("value_head")
+        {
+            score = nn.Linear(hidden, 1, hasBias: false);
+            using (no_grad()) { score.weight.normal_(0, 0.02); }
+            RegisterComponents();
+        }
+    }
+}
