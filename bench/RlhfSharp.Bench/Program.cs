@@ -1,1 +1,56 @@
-using TorchSharp; Console.WriteLine(torch.ones(2,2).matmul(torch.ones(2,2)).sum().item<float>());
+using System.Globalization;
+using RlhfSharp.Bench;
+using RlhfSharp.Devices;
+using RlhfSharp.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Generation and training-step throughput of a GPT-2-shaped model built from scratch (random weights).
+// bench/pytorch_twin.py measures the same shapes in plain PyTorch; bench/README.md says how to compare.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+BenchOptions o;
+try { o = BenchOptions.Parse(args); }
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine($"error: {e.Message}\nusage: {BenchOptions.Usage}");
+    return 2;
+}
+DeviceSetup.PreloadExternalLibTorch();
+var device = DeviceSetup.Resolve(o.Device);
+var dtype = o.Dtype == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
+int ctx = Math.Max(o.Seq, o.PromptLen + o.NewTokens);
+var config = TransformerConfig.SmallGpt2(o.Vocab, o.Layers, o.Dim, o.Heads, ctx);
+
+CausalLM NewModel()
+{
+    torch.manual_seed(0);
+    var m = ModelFactory.Create(config);
+    if (dtype != ScalarType.Float32) m.to(dtype);
+    m.to(device);
+    return m;
+}
+
+Console.WriteLine($"device {device}{(device.type == DeviceType.CUDA ? $" ({cuda.device_count()} visible)" : $", {torch.get_num_threads()} threads")}, libtorch {torch.__version__}, dtype {o.Dtype}");
+Console.WriteLine($"model gpt2 layers={o.Layers} dim={o.Dim} heads={o.Heads} vocab={o.Vocab} ctx={ctx}");
+
+if (o.Only is "all" or "gen")
+{
+    using var model = NewModel();
+    model.eval();
+    foreach (var b in o.GenBatches)
+        Console.WriteLine($"generate  batch={b,-3} prompt={o.PromptLen} new={o.NewTokens}: {GenerationBench.TokensPerSecond(model, o, b, device),10:F1} tokens/s");
+}
+
+if (o.Only is "all" or "train")
+{
+    var kinds = o.Optimizer == "both" ? new[] { "torch", "flat" } : [o.Optimizer];
+    foreach (var kind in kinds)
+    {
+        using var model = NewModel();
+        // HOOK: the optimiser under test. "flat" is the project's flat-buffer AdamW (RlhfSharp.Training.Core.AdamW).
+        using TrainingBench.IStepper opt = kind == "flat" ? new TrainingBench.FlatAdamW(model) : new TrainingBench.TorchAdamW(model);
+        var r = TrainingBench.Run(model, opt, o, device);
+        Console.WriteLine($"train     batch={o.Batch} seq={o.Seq} {r.Optimizer,-22}: {r.MsPerStep,8:F1} ms/step {r.TokensPerSecond,10:F0} tokens/s (loss {r.FinalLoss:F3})");
+    }
+}
+return 0;

@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace RlhfSharp.Bench;
+
+/// <summary>Command-line shape of a run. Every option has the default shown; names match bench/pytorch_twin.py.</summary>
+public sealed record BenchOptions
+{
+    public string Device { get; init; } = "cpu";      // cpu | cuda | cuda:N
+    public int Layers { get; init; } = 4;
+    public int Dim { get; init; } = 256;
+    public int Heads { get; init; } = 4;
+    public int Vocab { get; init; } = 512;
+    public int Batch { get; init; } = 8;               // training batch
+    public int Seq { get; init; } = 128;               // training sequence length
+    public int Steps { get; init; } = 10;              // timed training steps (after warm-up)
+    public int Warmup { get; init; } = 3;
+    public string Dtype { get; init; } = "f32";        // f32 | bf16
+    public int PromptLen { get; init; } = 16;
+    public int NewTokens { get; init; } = 64;
+    public int[] GenBatches { get; init; } = [1, 32];
+    public string Optimizer { get; init; } = "both";   // torch | flat | both
+    public string Only { get; init; } = "all";         // all | gen | train
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string key = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{key} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            o = key switch
+            {
+                "--device" => o with { Device = Next() },
+                "--layers" => o with { Layers = Int() },
+                "--dim" => o with { Dim = Int() },
+                "--heads" => o with { Heads = Int() },
+                "--vocab" => o with { Vocab = Int() },
+                "--batch" => o with { Batch = Int() },
+                "--seq" => o with { Seq = Int() },
+                "--steps" => o with { Steps = Int() },
+                "--warmup" => o with { Warmup = Int() },
+                "--dtype" => o with { Dtype = Next() },
+                "--prompt-len" => o with { PromptLen = Int() },
+                "--new-tokens" => o with { NewTokens = Int() },
+                "--gen-batches" => o with { GenBatches = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() },
+                "--optimizer" => o with { Optimizer = Next() },
+                "--only" => o with { Only = Next() },
+                _ => throw new ArgumentException($"unknown option {key}"),
+            };
+        }
+        if (o.Dtype is not ("f32" or "bf16")) throw new ArgumentException("--dtype must be f32 or bf16");
+        if (o.Optimizer is not ("torch" or "flat" or "both")) throw new ArgumentException("--optimizer must be torch, flat or both");
+        if (o.Dim % o.Heads != 0) throw new ArgumentException("--dim must be a multiple of --heads");
+        return o;
+    }
+
+    public const string Usage =
+        "dotnet run -c Release --project bench/RlhfSharp.Bench -- [--device cpu|cuda] [--layers 4] [--dim 256] [--heads 4] [--vocab 512]\n" +
+        "    [--batch 8] [--seq 128] [--steps 10] [--warmup 3] [--dtype f32|bf16] [--prompt-len 16] [--new-tokens 64]\n" +
+        "    [--gen-batches 1,32] [--optimizer torch|flat|both] [--only all|gen|train]";
+}
