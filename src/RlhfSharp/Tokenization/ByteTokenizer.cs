@@ -56,49 +56,7 @@ public sealed class ByteTokenizer : ITextTokenizer
     }
 
     /// <summary>Writes tokenizer.json and tokenizer_config.json (with the default chat template) into <paramref name="dir"/>.</summary>
-    public void Save(string dir)
-    {
-        Directory.CreateDirectory(dir);
-        var vocab = new JsonObject();
-        for (int b = 0; b < 256; b++) vocab[ByteLevelAlphabet.ByteToChar[b].ToString()] = b;
-        foreach (var t in Specials) vocab[t.Content] = t.Id;
-        var byteLevel = (bool prefix, bool trim) => new JsonObject
-            { ["type"] = "ByteLevel", ["add_prefix_space"] = prefix, ["trim_offsets"] = trim, ["use_regex"] = true };
-        var tokenizer = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = new JsonArray(Specials.Select(t => (JsonNode)new JsonObject
-            {
-                ["id"] = t.Id, ["content"] = t.Content, ["single_word"] = false, ["lstrip"] = false,
-                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-            }).ToArray()),
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = byteLevel(false, true),
-            ["post_processor"] = byteLevel(true, false),
-            ["decoder"] = byteLevel(true, true),
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
-                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
-                ["vocab"] = vocab, ["merges"] = new JsonArray(),
-            },
-        };
-        var config = new JsonObject
-        {
-            ["tokenizer_class"] = "PreTrainedTokenizerFast",
-            ["bos_token"] = EndOfTextToken,
-            ["eos_token"] = EndOfTextToken,
-            ["pad_token"] = PadToken,
-            ["clean_up_tokenization_spaces"] = false,
-            ["model_max_length"] = 1_000_000_000_000_000L,
-            ["chat_template"] = DefaultChatFormat.JinjaTemplate,
-        };
-        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        File.WriteAllText(Path.Combine(dir, TokenizerConfigFile.TokenizerJson), tokenizer.ToJsonString(options));
-        File.WriteAllText(Path.Combine(dir, TokenizerConfigFile.ConfigJson), config.ToJsonString(options));
-    }
+    public void Save(string dir) => ByteLevelBpeFiles.Write(dir, [], []);
 
     /// <summary>True when a tokenizer.json is exactly what <see cref="Save"/> writes (so the fast path can load it).</summary>
     internal static bool IsSavedLayout(HfTokenizer t) =>

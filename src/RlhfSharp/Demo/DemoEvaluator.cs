@@ -1,0 +1,82 @@
+using RlhfSharp.Evaluation;
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Demo;
+
+/// <summary>
+/// Evaluates a policy on held-out questions: greedy answers scored by the gold labeler (hedging reward), the reward
+/// model's score of those answers, and the KL to the SFT model on the policy's own samples.
+/// </summary>
+public sealed class DemoEvaluator(ITextTokenizer tokenizer, IChatFormat format, Device device, int maxNewTokens, int eosId, int padId)
+{
+    public string PromptText(WorldQuestion q) => format.Render([new ChatMessage("user", q.Prompt)], addGenerationPrompt: true);
+
+    public IReadOnlyList<int> PromptIds(WorldQuestion q) => tokenizer.Encode(PromptText(q));
+
+    public string Decode(int[] response) =>
+        tokenizer.Decode(response.Where(t => t != eosId && t != padId), skipSpecialTokens: true).Trim();
+
+    public StageEvaluation Evaluate(CausalLM policy, CausalLM sft, ScalarHeadModel rm, IReadOnlyList<WorldQuestion> questions, long seed, int klSamples = 4)
+    {
+        var prompts = questions.Select(PromptIds).ToList();
+        int[][] greedy;
+        using (var gen = Sampler.Generate(policy, prompts, new SamplingOptions { Greedy = true, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId }, device))
+            greedy = gen.Responses();
+        var answers = greedy.Select(Decode).ToList();
+        var gold = questions.Select((q, i) => FactWorld.Gold(q, answers[i])).ToList();
+        var kinds = answers.Select(HedgingReward.Classify).ToList();
+        var correct = questions.Select((q, i) => FactWorld.IsCorrect(q, answers[i])).ToList();
+        var rmScores = RewardScoring.ScoreIds(rm, prompts.Select((p, i) => (IReadOnlyList<int>)p.Concat(greedy[i]).ToList()).ToList(), padId, device);
+
+        var known = Enumerable.Range(0, questions.Count).Where(i => questions[i].Fact.Known).ToList();
+        var unknown = Enumerable.Range(0, questions.Count).Where(i => !questions[i].Fact.Known).ToList();
+        int Count(IEnumerable<int> idx, Func<int, bool> f) => idx.Count(f);
+        bool Halluc(int i) => HedgingReward.IsConfidentlyWrong(kinds[i], correct[i]);
+        var kl = Statistics.Mean(KlToReference(policy, sft, prompts, seed, klSamples));
+        var hall = Statistics.Rate(Count(unknown, Halluc), unknown.Count);
+        var acc = Statistics.Rate(Count(known, i => correct[i] && kinds[i] != AnswerKind.DontKnow), known.Count);
+        var goldEst = Statistics.Mean(gold);
+        var rmEst = Statistics.Mean(rmScores);
+        var all = Enumerable.Range(0, questions.Count);
+        return new StageEvaluation
+        {
+            GoldRewardMean = goldEst.Value, GoldRewardCi95 = StageEvaluation.Ci(goldEst),
+            GoldRewardKnown = known.Count > 0 ? known.Average(i => gold[i]) : double.NaN,
+            GoldRewardUnknown = unknown.Count > 0 ? unknown.Average(i => gold[i]) : double.NaN,
+            HallucinationRate = hall.Value, HallucinationRateCi95 = StageEvaluation.Ci(hall),
+            HallucinationRateKnown = Statistics.Rate(Count(known, Halluc), known.Count).Value,
+            HedgeRate = Statistics.Rate(Count(all, i => kinds[i] == AnswerKind.Hedged), questions.Count).Value,
+            IdkRate = Statistics.Rate(Count(all, i => kinds[i] == AnswerKind.DontKnow), questions.Count).Value,
+            IdkRateKnown = Statistics.Rate(Count(known, i => kinds[i] == AnswerKind.DontKnow), known.Count).Value,
+            IdkRateUnknown = Statistics.Rate(Count(unknown, i => kinds[i] == AnswerKind.DontKnow), unknown.Count).Value,
+            KnownAccuracy = acc.Value, KnownAccuracyCi95 = StageEvaluation.Ci(acc),
+            RmScoreMean = rmEst.Value, RmScoreCi95 = StageEvaluation.Ci(rmEst),
+            KlToSft = kl.Value, KlToSftCi95 = StageEvaluation.Ci(kl),
+            QuestionsKnown = known.Count, QuestionsUnknown = unknown.Count,
+            Answers = questions.Select((q, i) => (q, answers[i], gold[i])).ToList(),
+        };
+    }
+
+    /// <summary>Per prompt: mean over <paramref name="samples"/> draws y ~ pi of sum_t log pi(y_t|.) - log pi_SFT(y_t|.).</summary>
+    public List<double> KlToReference(CausalLM policy, CausalLM reference, IReadOnlyList<IReadOnlyList<int>> prompts, long seed, int samples)
+    {
+        var perPrompt = new double[prompts.Count];
+        for (int s = 0; s < samples; s++)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var gen = Sampler.Generate(policy, prompts, new SamplingOptions { Temperature = 1.0, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed + s }, device);
+            int P = gen.PromptLength;
+            var refLogits = reference.Forward(gen.Sequences, gen.AttentionMask)[.., (P - 1)..^1];            // [B,N,V]
+            var refLogp = nn.functional.log_softmax(refLogits, -1).gather(-1, gen.ResponseIds.unsqueeze(-1)).squeeze(-1);
+            var mask = gen.ResponseMask.to_type(ScalarType.Float32);
+            var diff = ((gen.LogProbs - refLogp) * mask).sum(-1).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            for (int i = 0; i < diff.Length; i++) perPrompt[i] += diff[i] / samples;
+        }
+        return perPrompt.ToList();
+    }
+}

@@ -1,0 +1,60 @@
+using RlhfSharp.Data;
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Demo;
+
+/// <summary>One prompt's candidate responses and the two simulated labelers' rankings of them (best first).</summary>
+public sealed record LabelTask(WorldQuestion Question, IReadOnlyList<string> Responses, IReadOnlyList<double> Gold, int[] Ranking, int[] SecondRanking);
+
+public sealed record LabelingResult(IReadOnlyList<LabelTask> Tasks, IReadOnlyList<Comparison> Pairs, double NoiseStd, double MeasuredAgreement, long AgreementPairs);
+
+/// <summary>
+/// The demo's stand-in for phase 5 (human feedback): sample K responses per prompt from the SFT model (K drawn from
+/// 4..9 as in InstructGPT), keep the distinct ones, have a labeler rank them, and expand each ranking to its C(K,2)
+/// pairs. A second labeler ranks every task too, only to measure agreement.
+/// </summary>
+public static class LabelingRound
+{
+    public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
+                                     int eosId, int padId, int maxNewTokens, int seed, string eosText)
+    {
+        var rng = new Random(seed);
+        // Draw up to 2K samples so that about K distinct responses survive de-duplication.
+        var kTarget = questions.Select(_ => rng.Next(4, 10)).ToList();
+        var prompts = questions.Select(eval.PromptIds).ToList();
+        var distinct = questions.Select(_ => new List<string>()).ToList();
+        for (int round = 0; round < 18 && Enumerable.Range(0, questions.Count).Any(i => distinct[i].Count < kTarget[i]); round++)
+        {
+            using var gen = Sampler.Generate(sft, prompts, new SamplingOptions { Temperature = 1.0, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * 1000L + round }, device);
+            var resp = gen.Responses();
+            for (int i = 0; i < questions.Count; i++)
+            {
+                var text = eval.Decode(resp[i]);
+                if (text.Length > 0 && distinct[i].Count < kTarget[i] && !distinct[i].Contains(text)) distinct[i].Add(text);
+            }
+        }
+        var kept = Enumerable.Range(0, questions.Count).Where(i => distinct[i].Count >= 2).ToList();
+        var goldSets = kept.Select(i => (IReadOnlyList<double>)distinct[i].Select(r => FactWorld.Gold(questions[i], r)).ToList()).ToList();
+        double sigma = SimulatedLabelers.CalibrateNoise(goldSets);
+        var first = new SimulatedLabelers(sigma, seed + 1);
+        var second = new SimulatedLabelers(sigma, seed + 2);
+
+        var tasks = new List<LabelTask>(); var pairs = new List<Comparison>();
+        long agree = 0, shared = 0;
+        for (int t = 0; t < kept.Count; t++)
+        {
+            var q = questions[kept[t]]; var responses = distinct[kept[t]];
+            var a = first.Rank(goldSets[t]); var b = second.Rank(goldSets[t]);
+            var (ag, n) = SimulatedLabelers.PairAgreement(a, b);
+            agree += ag; shared += n;
+            tasks.Add(new LabelTask(q, responses, goldSets[t], a, b));
+            var prompt = eval.PromptText(q);
+            var ranking = new Ranking(prompt, responses.Select(r => r + eosText).ToList(), a);
+            pairs.AddRange(ranking.ToPairs());
+        }
+        return new LabelingResult(tasks, pairs, sigma, shared == 0 ? double.NaN : (double)agree / shared, shared);
+    }
+}
