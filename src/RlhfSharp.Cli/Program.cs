@@ -9,6 +9,15 @@ app.Configure(c =>
     c.SetApplicationName("rlhf");
     c.PropagateExceptions();
     c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
+    c.AddCommand<PretrainCommand>("pretrain").WithDescription("Phase 1: pretrain a causal LM on raw text (packed blocks, CE loss).");
+    c.AddCommand<SftCommand>("sft").WithDescription("Phase 2: supervised finetuning on demonstrations (loss on assistant tokens only).");
+    c.AddCommand<RewardCommand>("reward").WithDescription("Phase 3.1: train a reward model on comparisons, starting from an SFT folder.");
+    c.AddCommand<DpoCommand>("dpo").WithDescription("DPO/IPO on comparisons against a frozen copy of the SFT model.");
+    c.AddBranch("eval", e =>
+    {
+        e.SetDescription("Measure models.");
+        e.AddCommand<EvalRewardAccuracyCommand>("reward-accuracy").WithDescription("Reward-model accuracy on comparison pairs.");
+    });
     c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
     c.AddBranch("label", l =>
     {
