@@ -110,7 +110,10 @@ public static class SupervisedLoop
             catch (NonFiniteError e)
             {
                 var keep = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint} (resume with --resume)";
-                throw new NonFiniteError(e.Step + 1, e.Names, $"{task.Phase}: {e.Message}; {keep}");
+                // The guard names the 0-based schedule step; report the 1-based step the user sees in logs and checkpoints.
+                var prefix = $"step {e.Step}: ";
+                var detail = e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
+                throw new NonFiniteError(e.Step + 1, e.Names, $"{task.Phase}: step {e.Step + 1}: {detail}; {keep}");
             }
             step++;
 
