@@ -14,6 +14,10 @@ public static class RlhfApp
             c.SetApplicationName("rlhf");
             c.PropagateExceptions();
             c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
+            c.AddCommand<PretrainCommand>("pretrain").WithDescription("Phase 1: pretrain a causal LM on raw text (packed blocks, CE loss).");
+            c.AddCommand<SftCommand>("sft").WithDescription("Phase 2: supervised finetuning on demonstrations (loss on assistant tokens only).");
+            c.AddCommand<RewardCommand>("reward").WithDescription("Phase 3.1: train a reward model on comparisons, starting from an SFT folder.");
+            c.AddCommand<DpoCommand>("dpo").WithDescription("DPO/IPO on comparisons against a frozen copy of the SFT model.");
             c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
             c.AddBranch("label", l =>
             {
@@ -28,9 +32,10 @@ public static class RlhfApp
             c.AddCommand<GenerateCommand>("generate").WithDescription("Continue a prompt with a causal LM (greedy or sampled; best-of-n with a reward model) and print only the continuation.");
             c.AddBranch("eval", e =>
             {
-                e.SetDescription("Measure models: perplexity of an LM, reward-model scores.");
+                e.SetDescription("Measure models: perplexity of an LM, reward-model scores and accuracy.");
                 e.AddCommand<EvalPerplexityCommand>("perplexity").WithDescription("Perplexity = exp(total NLL / total predicted tokens) of an LM over the records of a data file.");
                 e.AddCommand<EvalRewardCommand>("reward").WithDescription("Reward-model score of each record of a data file, in order.");
+                e.AddCommand<EvalRewardAccuracyCommand>("reward-accuracy").WithDescription("Reward-model accuracy on comparison pairs.");
             });
         });
         return app;

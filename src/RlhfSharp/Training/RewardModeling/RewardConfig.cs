@@ -1,0 +1,36 @@
+using RlhfSharp.Training.Core;
+
+namespace RlhfSharp.Training.RewardModeling;
+
+/// <summary>
+/// Reward-model settings. InstructGPT (Ouyang et al. 2022, App. C.2): one epoch (more overfits), lr 9e-6 with cosine
+/// decay to 10%, batch 64 prompts; TRL <c>RewardConfig</c>: max_length 1024, grad clip 1.0 (HF max_grad_norm), weight
+/// decay 0 (HF TrainingArguments). Batch here counts pairs (each row is one chosen/rejected pair).
+/// </summary>
+public sealed record RewardConfig
+{
+    public TrainingConfig Training { get; init; } = new()
+    {
+        Lr = 9e-6, WarmupSteps = 0, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
+        MaxEpochs = 1, EvalInterval = 200, SaveInterval = 500,
+    };
+
+    /// <summary>Pairs per optimizer step (InstructGPT: 64 prompts per batch).</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Longest tokenized prompt + response; TRL max_length 1024. 0 = the model's context.</summary>
+    public int MaxLength { get; init; }
+
+    /// <summary>
+    /// After training, shift and scale the score so rewards on reference samples (the training responses, chosen and
+    /// rejected) have mean 0 and std 1, as lm-human-preferences does with its reward gain and bias
+    /// (Ziegler et al. 2019, <c>train_reward.py</c> normalize_before/after). The HF head has no bias (as
+    /// *ForSequenceClassification), so the gain is folded into <c>score.weight</c> and the shift into the final norm's
+    /// bias where the architecture has one (GPT-2 <c>ln_f.bias</c>); otherwise only the gain is applied and the shift is
+    /// recorded in <c>reward_normalization.json</c>. PPO can also whiten scores itself (PpoConfig.NormalizeScores).
+    /// </summary>
+    public bool NormalizeRewards { get; init; }
+
+    /// <summary>How many reference responses the normalisation measures (lm-human-preferences normalize_samples 256).</summary>
+    public int NormalizeSamples { get; init; } = 256;
+}

@@ -1,0 +1,129 @@
+using RlhfSharp.Data;
+using RlhfSharp.Generation;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Core;
+using RlhfSharp.Training.Losses;
+using RlhfSharp.Training.Supervised;
+using static TorchSharp.torch;
+
+namespace RlhfSharp.Training.RewardModeling;
+
+/// <summary>Scores of the chosen and rejected rows of a pair set, and what they say.</summary>
+public sealed record PairScores(double[] Chosen, double[] Rejected)
+{
+    public int Pairs => Chosen.Length;
+    public double Accuracy => Pairs == 0 ? double.NaN : Chosen.Zip(Rejected).Count(p => p.First > p.Second) / (double)Pairs;
+    public double MeanMargin => Pairs == 0 ? double.NaN : Chosen.Zip(Rejected).Average(p => p.First - p.Second);
+    public double RewardMean => Chosen.Concat(Rejected).DefaultIfEmpty(double.NaN).Average();
+    public double RewardStd
+    {
+        get
+        {
+            var all = Chosen.Concat(Rejected).ToArray();
+            if (all.Length < 2) return double.NaN;
+            double m = all.Average();
+            return Math.Sqrt(all.Sum(x => (x - m) * (x - m)) / (all.Length - 1));
+        }
+    }
+}
+
+/// <summary>
+/// Phase 3.1: the reward model (InstructGPT §3.5). A <see cref="ScalarHeadModel"/> (HF *ForSequenceClassification,
+/// usually <c>HfModelLoader.LoadScalarHeadFromCausalLM(sftDir)</c>) scores prompt + response at its last real token;
+/// each batch holds the chosen and the rejected rows of its pairs together; loss <c>-mean log sigmoid(s_w - s_l)</c>.
+/// Conversations are rendered with the chat format exactly as PPO's rollouts are (prompt, assistant reply, end of turn),
+/// so the RM scores the text it will see in PPO. Metrics: accuracy, margin, reward mean/std (train and eval).
+/// </summary>
+public static class RewardTrainer
+{
+    public static readonly PlotGroup[] Plots = [.. MetricPlots.Training, .. MetricPlots.RewardModel];
+
+    public static TrainResult Run(RewardConfig config, ScalarHeadModel model, ITextTokenizer tokenizer, IChatFormat chatFormat,
+        IReadOnlyList<Comparison> pairs, IReadOnlyList<Comparison>? evalPairs, string outputDir,
+        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false)
+    {
+        int maxLength = config.MaxLength > 0 ? Math.Min(config.MaxLength, model.Config.MaxPositions) : model.Config.MaxPositions;
+        var train = Encode(pairs, chatFormat, tokenizer, maxLength, model, "reward data");
+        var eval = evalPairs is { Count: > 0 } ? Encode(evalPairs, chatFormat, tokenizer, maxLength, model, "reward eval data") : null;
+        int padId = tokenizer.PadId ?? tokenizer.EosId ?? 0;
+        var task = new RewardTask(model, train, eval, padId, config.BatchSize);
+        return SupervisedLoop.Run(new SupervisedRun
+        {
+            Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
+            Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
+            Resume = resume, Plots = Plots,
+            BeforeFinalSave = config.NormalizeRewards
+                ? () => RewardNormalization.Apply(model, train.Take(Math.Max(1, config.NormalizeSamples / 2)).SelectMany(p => new[] { p.Chosen, p.Rejected }).ToList(), padId, outputDir, progress)
+                : null,
+        }, task);
+    }
+
+    /// <summary>Token ids of each pair's chosen and rejected conversation (see <see cref="ChatExampleEncoder"/>).</summary>
+    public static List<(int[] Chosen, int[] Rejected)> Encode(IReadOnlyList<Comparison> pairs, IChatFormat format,
+        ITextTokenizer tokenizer, int maxLength, HfModel model, string what)
+    {
+        if (pairs.Count == 0) throw new UserError($"{what}: no comparison pairs");
+        var list = new List<(int[], int[])>(pairs.Count);
+        foreach (var p in pairs)
+        {
+            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength);
+            ChatExampleEncoder.CheckVocab(c.Ids.Concat(r.Ids), model.Config.VocabSize, p.Source ?? what);
+            list.Add((c.Ids, r.Ids));
+        }
+        return list;
+    }
+
+    /// <summary>Scores rows with the reward model in batches of right-padded rows, no gradients.</summary>
+    public static double[] Score(ScalarHeadModel model, IReadOnlyList<int[]> rows, int padId, int batchSize = 16)
+    {
+        using var noGrad = no_grad();
+        model.eval();
+        var scores = new List<double>(rows.Count);
+        for (int i = 0; i < rows.Count; i += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var (ids, mask) = TokenBatch.RightPadded(rows.Skip(i).Take(batchSize).Select(r => (IReadOnlyList<int>)r).ToList(), padId, model.Device);
+            scores.AddRange(model.Score(ids, mask).to(ScalarType.Float64).cpu().data<double>().ToArray());
+        }
+        return [.. scores];
+    }
+
+    public static PairScores ScorePairs(ScalarHeadModel model, IReadOnlyList<(int[] Chosen, int[] Rejected)> pairs, int padId, int batchSize = 16) =>
+        new(Score(model, pairs.Select(p => p.Chosen).ToList(), padId, batchSize), Score(model, pairs.Select(p => p.Rejected).ToList(), padId, batchSize));
+
+    sealed class RewardTask(ScalarHeadModel model, List<(int[] Chosen, int[] Rejected)> train, List<(int[] Chosen, int[] Rejected)>? eval,
+        int padId, int batchSize) : ISupervisedTask
+    {
+        public string Phase => "reward";
+        public int ExampleCount => train.Count;
+
+        public MicroBatchOutput Forward(long[] indices)
+        {
+            int B = indices.Length;
+            // Chosen rows first, then rejected: one forward pass for both halves of every pair.
+            var rows = indices.Select(i => (IReadOnlyList<int>)train[(int)i].Chosen)
+                              .Concat(indices.Select(i => (IReadOnlyList<int>)train[(int)i].Rejected)).ToList();
+            var (ids, mask) = TokenBatch.RightPadded(rows, padId, model.Device);       // [2B,T]
+            var scores = model.Score(ids, mask);                                         // [2B]
+            var chosen = scores[..B]; var rejected = scores[B..];
+            var pl = RewardModelObjective.PairwiseLoss(chosen, rejected);
+            var s = scores.detach();
+            return new MicroBatchOutput(pl.Loss, new Dictionary<string, Tensor>
+            {
+                ["accuracy"] = pl.Accuracy, ["margin"] = pl.Margin, ["reward_mean"] = s.mean(), ["reward_std"] = s.std(),
+            }, rows.Sum(r => (long)r.Count));
+        }
+
+        public IReadOnlyDictionary<string, double>? Evaluate()
+        {
+            if (eval is null) return null;
+            var ps = ScorePairs(model, eval, padId, batchSize);
+            return new Dictionary<string, double>
+            {
+                ["eval_accuracy"] = ps.Accuracy, ["eval_margin"] = ps.MeanMargin,
+                ["eval_reward_mean"] = ps.RewardMean, ["eval_reward_std"] = ps.RewardStd,
+            };
+        }
+    }
+}

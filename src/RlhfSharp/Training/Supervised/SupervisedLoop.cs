@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using RlhfSharp.Checkpoints;
+using RlhfSharp.Models;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Core;
+using static TorchSharp.torch;
+using AdamW = RlhfSharp.Training.Core.AdamW;
+
+namespace RlhfSharp.Training.Supervised;
+
+/// <summary>Everything <see cref="SupervisedLoop.Run"/> needs besides the task.</summary>
+public sealed record SupervisedRun
+{
+    public required HfModel Model { get; init; }
+    public required TrainingConfig Training { get; init; }
+    /// <summary>Examples per optimizer step (split into <c>GradAccumulationSteps</c> micro-batches, which must divide it).</summary>
+    public required int BatchSize { get; init; }
+    public required string OutputDir { get; init; }
+    /// <summary>Tokenizer files are copied from here into the output folder; when null and the tokenizer is a
+    /// <see cref="ByteTokenizer"/>, it is saved there instead.</summary>
+    public string? TokenizerSourceDir { get; init; }
+    public ITextTokenizer? Tokenizer { get; init; }
+    public ITrainingProgress Progress { get; init; } = NullProgress.Instance;
+    /// <summary>Continue from the latest complete checkpoint in <c>output/checkpoints</c> when there is one.</summary>
+    public bool Resume { get; init; }
+    public IReadOnlyList<PlotGroup> Plots { get; init; } = MetricPlots.Training;
+    /// <summary>Runs on the trained model just before the final save (e.g. reward normalisation).</summary>
+    public Action? BeforeFinalSave { get; init; }
+}
+
+/// <summary>
+/// The loop pretraining, SFT, reward modelling and DPO share (nanoGPT's train loop, TRL's Trainer in spirit):
+/// AdamW without decay on norms/biases, warmup + cosine, gradient clipping, gradient accumulation, evaluation every N
+/// steps, atomic checkpoints every N steps (model, optimizer, schedule step, torch RNG, data position) with exact
+/// resume, metrics to JSONL + TensorBoard + PNG plots, and a NaN/Inf stop that names the step and the last good
+/// checkpoint. Output: an HF model folder plus <c>checkpoints/</c>, <c>metrics.jsonl</c>, <c>tensorboard/</c>, plots.
+/// </summary>
+public static class SupervisedLoop
+{
+    public const string CheckpointsFolder = "checkpoints";
+
+    /// <summary>Optimizer steps for a run: <c>MaxSteps</c> if set, else ceil(epochs * examples / batch size).</summary>
+    public static long TotalSteps(TrainingConfig t, int examples, int batchSize) =>
+        t.MaxSteps > 0 ? t.MaxSteps : Math.Max(1, ((long)t.MaxEpochs * examples + batchSize - 1) / batchSize);
+
+    public static TrainResult Run(SupervisedRun run, ISupervisedTask task)
+    {
+        var t = run.Training;
+        long total = TotalSteps(t, task.ExampleCount, run.BatchSize);
+        t.Validate(total);
+        if (run.BatchSize < 1) throw new UserError($"{task.Phase}: batch size must be >= 1, got {run.BatchSize}");
+        var accumulation = t.Accumulation;
+        int micro = accumulation.MicroBatchSize(run.BatchSize);
+        var progress = run.Progress;
+        Directory.CreateDirectory(run.OutputDir);
+
+        var model = run.Model;
+        using var optimizer = new AdamW(model, t.Optimizer);
+        var schedule = t.LrScheduleFor(total);
+        var sampler = new EpochSampler(task.ExampleCount, t.Seed);
+        var store = new CheckpointStore(Path.Combine(run.OutputDir, CheckpointsFolder), t.KeepCheckpoints);
+
+        long step = 0;
+        long? resumedFrom = null;
+        string? lastCheckpoint = null;
+        if (run.Resume && store.LoadLatest() is { } ckpt)
+        {
+            HfModelLoader.LoadWeightsInto(model, ckpt.ModelFolder("model"));
+            ckpt.LoadOptimizer("model", optimizer);
+            if (ckpt.DataPosition is { } pos) sampler.Skip(pos);
+            ckpt.RestoreTorchRng();
+            step = ckpt.Step;
+            resumedFrom = step;
+            lastCheckpoint = ckpt.Folder;
+            progress.Message($"{task.Phase}: resumed from {ckpt.Folder} (step {step} of {total})");
+        }
+
+        using var metrics = new MetricsLogger(run.OutputDir, tensorboard: true, resumeFromStep: resumedFrom);
+        var meter = new ThroughputMeter();
+        meter.Start(step);
+        var clock = Stopwatch.StartNew();
+        double lastLoss = double.NaN;
+        IReadOnlyDictionary<string, double> lastEval = new Dictionary<string, double>();
+
+        while (step < total)
+        {
+            model.train();
+            using var scope = NewDisposeScope();
+            Tensor? lossSum = null;
+            var metricSums = new Dictionary<string, Tensor>();
+            for (int k = 0; k < accumulation.Steps; k++)
+            {
+                var indices = sampler.NextBatch(micro);
+                var output = task.Forward(indices);
+                accumulation.Scale(output.Loss).backward();
+                // Detached running sums: the step's mean loss and metrics, pulled to the host only when logging.
+                var l = output.Loss.detach();
+                lossSum = lossSum is null ? l : lossSum + l;
+                foreach (var (name, value) in output.Metrics)
+                    metricSums[name] = metricSums.TryGetValue(name, out var s) ? s + value : value;
+                meter.AddTokens(output.Tokens);
+            }
+            var stepLoss = lossSum! / accumulation.Steps;
+            bool log = t.ShouldLog(step + 1, total);
+            double lr, gradNorm;
+            try
+            {
+                (lr, gradNorm) = OptimizerStep.Apply(optimizer, schedule, step, t.GradClip, stepLoss, checkFinite: true, pullToHost: log);
+            }
+            catch (NonFiniteError e)
+            {
+                var keep = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint} (resume with --resume)";
+                // The guard names the 0-based schedule step; report the 1-based step the user sees in logs and checkpoints.
+                var prefix = $"step {e.Step}: ";
+                var detail = e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
+                throw new NonFiniteError(e.Step + 1, e.Names, $"{task.Phase}: step {e.Step + 1}: {detail}; {keep}");
+            }
+            step++;
+
+            if (log)
+            {
+                var values = new Dictionary<string, double> { ["loss"] = lastLoss = stepLoss.to(ScalarType.Float64).item<double>(), ["lr"] = lr, ["grad_norm"] = gradNorm };
+                foreach (var (name, sum) in metricSums) values[name] = (sum / accumulation.Steps).to(ScalarType.Float64).item<double>();
+                values["tokens_per_sec"] = meter.TokensPerSecond;
+                metrics.Log(step, values);
+                progress.Report(meter.Update(step, total, new Dictionary<string, double> { ["loss"] = values["loss"], ["lr"] = lr }));
+            }
+            if (t.ShouldEval(step, total) && task.Evaluate() is { } eval)
+            {
+                model.train();
+                lastEval = eval;
+                metrics.Log(step, eval);
+                progress.Message($"{task.Phase}: step {step}: " + string.Join(", ", eval.Select(kv => $"{kv.Key} {kv.Value:G4}")));
+            }
+            if (t.ShouldSave(step, total))
+            {
+                lastCheckpoint = SaveCheckpoint(store, model, optimizer, sampler, step);
+                progress.Message($"{task.Phase}: checkpoint {lastCheckpoint}");
+            }
+        }
+
+        model.eval();
+        metrics.WritePlots(run.Plots);
+        run.BeforeFinalSave?.Invoke();
+        SaveModel(run);
+        return new TrainResult(step, lastLoss, lastEval, clock.Elapsed.TotalSeconds, resumedFrom, Path.GetFullPath(run.OutputDir));
+    }
+
+    static string SaveCheckpoint(CheckpointStore store, HfModel model, AdamW optimizer, EpochSampler sampler, long step)
+    {
+        var data = new CheckpointData { Step = step, DataPosition = sampler.Position };
+        data.Models["model"] = dir => HfModelSaver.Save(model, dir);
+        data.Optimizers["model"] = optimizer;
+        return store.Save(data);
+    }
+
+    /// <summary>Writes the model as an HF folder into the output (beside checkpoints and metrics), tokenizer included.</summary>
+    public static void SaveModel(SupervisedRun run)
+    {
+        var source = run.TokenizerSourceDir;
+        if (source is not null && Path.GetFullPath(source) == Path.GetFullPath(run.OutputDir)) source = null;   // already there
+        HfModelSaver.SaveInto(run.Model, run.OutputDir, source);
+        if (run.TokenizerSourceDir is null && run.Tokenizer is ByteTokenizer bytes) bytes.Save(run.OutputDir);
+    }
+}

@@ -1,0 +1,89 @@
+using RlhfSharp.Checkpoints;
+using RlhfSharp.Data;
+using RlhfSharp.Tests.Infrastructure;
+using RlhfSharp.Tests.Pretraining;
+using RlhfSharp.Tests.Training.Core;
+using RlhfSharp.Tokenization;
+using RlhfSharp.Training.RewardModeling;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RlhfSharp.Tests.RewardModeling;
+
+[Collection(GlobalRngCollection.Name)]
+public sealed class RewardTrainerTests(ITestOutputHelper output)
+{
+    static readonly ByteTokenizer Tok = new();
+    static readonly DefaultChatFormat Format = new();
+
+    /// <summary>An "SFT folder" (random tiny LM) for the RM to start from, as the pipeline does.</summary>
+    static string SftFolder(TempDir dir, long seed)
+    {
+        var path = Path.Combine(dir.Path, "sft");
+        HfModelSaver.Save(TinyModels.Lm(seed), path);
+        Tok.Save(path);
+        return path;
+    }
+
+    [Fact]
+    public void SyntheticPreference_ReachesAtLeast95PercentHeldOutAccuracy_AndNormalises()
+    {
+        using var dir = new TempDir();
+        var rm = HfModelLoader.LoadScalarHeadFromCausalLM(SftFolder(dir, 21));
+        var config = new RewardConfig { Training = TinyModels.Fast(120, lr: 2e-3), BatchSize = 16, NormalizeRewards = true, NormalizeSamples = 128 };
+        var output_ = Path.Combine(dir.Path, "rm");
+        var r = RewardTrainer.Run(config, rm, Tok, Format, TinyModels.MarkerPairs(400, 1), TinyModels.MarkerPairs(200, 2), output_);
+        double acc = r.EvalMetric("eval_accuracy");
+        output.WriteLine($"synthetic RM held-out accuracy {acc:P1} after {r.Steps} steps ({r.Seconds:F1} s)");
+        Assert.True(acc >= 0.95, $"held-out accuracy {acc}");
+
+        // Normalised on training responses: mean 0, std 1 there (GPT-2 has ln_f.bias to carry the shift).
+        var loaded = HfModelLoader.LoadScalarHead(output_);
+        var samples = RewardTrainer.Encode(TinyModels.MarkerPairs(400, 1).Take(64).ToList(), Format, Tok, 64, loaded, "x")
+            .SelectMany(p => new[] { p.Chosen, p.Rejected }).ToList();
+        var scores = RewardTrainer.Score(loaded, samples, Tok.PadId!.Value);
+        double mean = scores.Average(), std = Math.Sqrt(scores.Sum(x => (x - mean) * (x - mean)) / (scores.Length - 1));
+        Assert.InRange(mean, -1e-3, 1e-3);
+        Assert.InRange(std, 0.999, 1.001);
+        Assert.True(File.Exists(Path.Combine(output_, RewardNormalization.File)));
+        Assert.True(File.Exists(Path.Combine(output_, "accuracy.png")));
+    }
+
+    [Fact]
+    public void HhSlice_RunsEndToEndAndReportsAccuracy()
+    {
+        var set = ComparisonReader.Read(Path.Combine(SharedPaths.Data, "hh-rlhf-helpful-slice", "test-first600.jsonl"));
+        var train = set.Pairs.Take(160).ToList();
+        var eval = set.Pairs.Skip(500).Take(100).ToList();
+        using var dir = new TempDir();
+        torchSeed(4);
+        var rm = TinyModels.Rm(4, ctx: 96);
+        var config = new RewardConfig { Training = TinyModels.Fast(20, lr: 1e-3), BatchSize = 8, MaxLength = 96 };
+        var r = RewardTrainer.Run(config, rm, Tok, Format, train, eval, Path.Combine(dir.Path, "rm"));
+        double acc = r.EvalMetric("eval_accuracy");
+        output.WriteLine($"HH-slice RM (tiny byte-level model, {train.Count} train pairs, {r.Steps} steps): held-out accuracy {acc:P1} on {eval.Count} pairs, margin {r.EvalMetric("eval_margin"):G3}");
+        Assert.InRange(acc, 0.0, 1.0);
+        Assert.True(double.IsFinite(r.FinalLoss));
+        Assert.NotNull(HfModelLoader.LoadScalarHead(Path.Combine(dir.Path, "rm")));
+    }
+
+    static void torchSeed(long s) => TorchSharp.torch.manual_seed(s);
+
+    [Fact]
+    public void Resume_NStepsEqualsHalfThenResumeThenHalf_Bitwise()
+    {
+        var pairs = TinyModels.MarkerPairs(64, 3);
+        var config = new RewardConfig { Training = TinyModels.Fast(8) with { SaveInterval = 4 }, BatchSize = 4 };
+        using var a = new TempDir();
+        var m1 = TinyModels.Rm(8);
+        RewardTrainer.Run(config, m1, Tok, Format, pairs, null, a.Path);
+
+        using var b = new TempDir();
+        Assert.Throws<InterruptAfterCheckpoint.InterruptedException>(() =>
+            RewardTrainer.Run(config, TinyModels.Rm(8), Tok, Format, pairs, null, b.Path, new InterruptAfterCheckpoint(4)));
+        var m2 = TinyModels.Rm(77);
+        var r = RewardTrainer.Run(config, m2, Tok, Format, pairs, null, b.Path, resume: true);
+        Assert.Equal(4, r.ResumedFromStep);
+        TinyModels.AssertBitwiseEqual(m1, m2);
+    }
+}
