@@ -17,6 +17,9 @@ public sealed class DemoEvaluator(ITextTokenizer tokenizer, IChatFormat format, 
 
     public IReadOnlyList<int> PromptIds(WorldQuestion q) => tokenizer.Encode(PromptText(q));
 
+    /// <summary>A reply as the policy would emit it: its tokens and the end-of-turn EOS.</summary>
+    public IReadOnlyList<int> EncodeReply(string reply) => tokenizer.Encode(reply).Append(eosId).ToList();
+
     public string Decode(int[] response) =>
         tokenizer.Decode(response.Where(t => t != eosId && t != padId), skipSpecialTokens: true).Trim();
 

@@ -19,7 +19,7 @@ public sealed record LabelingResult(IReadOnlyList<LabelTask> Tasks, IReadOnlyLis
 public static class LabelingRound
 {
     public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
-                                     int eosId, int padId, int maxNewTokens, int seed, string eosText)
+                                     int eosId, int padId, int maxNewTokens, int seed)
     {
         var rng = new Random(seed);
         // Draw up to 2K samples so that about K distinct responses survive de-duplication.
@@ -51,8 +51,8 @@ public static class LabelingRound
             var (ag, n) = SimulatedLabelers.PairAgreement(a, b);
             agree += ag; shared += n;
             tasks.Add(new LabelTask(q, responses, goldSets[t], a, b));
-            var prompt = eval.PromptText(q);
-            var ranking = new Ranking(prompt, responses.Select(r => r + eosText).ToList(), a);
+            // The reward trainer renders prompt and reply with the chat format, as PPO's sampled sequences are.
+            var ranking = new Ranking(q.Prompt, responses, a);
             pairs.AddRange(ranking.ToPairs());
         }
         return new LabelingResult(tasks, pairs, sigma, shared == 0 ? double.NaN : (double)agree / shared, shared);

@@ -15,7 +15,8 @@ public sealed class SimulatedLabelers(double noiseStd, int seed)
     /// <summary>Response indices, best first.</summary>
     public int[] Rank(IReadOnlyList<double> gold)
     {
-        var utility = gold.Select(g => g + NoiseStd * Gaussian(rng)).ToArray();
+        // The jitter breaks gold ties at random, as a person choosing between two equally good answers would.
+        var utility = gold.Select(g => g + NoiseStd * Gaussian(rng) + 1e-9 * rng.NextDouble()).ToArray();
         return Enumerable.Range(0, gold.Count).OrderByDescending(i => utility[i]).ToArray();
     }
 

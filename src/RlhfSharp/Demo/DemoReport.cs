@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Training.Core;
+using ScottPlot;
+
+namespace RlhfSharp.Demo;
+
+/// <summary>The demo's results: per-stage evaluation, reward-model quality, timing; written as report.json, report.md and PNGs.</summary>
+public sealed class DemoReport
+{
+    public static readonly string[] StageOrder = ["pretrained", "sft", "ppo", "dpo"];
+
+    public required DemoOptions Options { get; init; }
+    public required LabelingResult Labels { get; init; }
+    public Dictionary<string, StageEvaluation> Stages { get; } = [];
+    public double RmAccuracyVsGold { get; set; }
+    public double Seconds { get; set; }
+    public Dictionary<string, double> PhaseSeconds { get; set; } = [];
+
+    public JsonObject ToJson()
+    {
+        var stages = new JsonObject();
+        foreach (var s in StageOrder.Where(Stages.ContainsKey)) stages[s] = JsonSerializer.SerializeToNode(Stages[s]);
+        return new JsonObject
+        {
+            ["stages"] = stages,
+            ["rm"] = new JsonObject
+            {
+                ["accuracy_vs_gold"] = RmAccuracyVsGold,
+                ["labeler_agreement"] = Labels.MeasuredAgreement,
+                ["labeler_noise_std"] = Labels.NoiseStd,
+                ["pairs"] = Labels.Pairs.Count,
+                ["rankings"] = Labels.Tasks.Count,
+                ["rankings_k"] = new JsonArray(Labels.Tasks.Select(t => (JsonNode)t.Responses.Count).ToArray()),
+            },
+            ["seconds"] = Seconds,
+            ["phase_seconds"] = JsonSerializer.SerializeToNode(PhaseSeconds),
+            ["options"] = JsonSerializer.SerializeToNode(Options),
+        };
+    }
+
+    public void Write(string dir)
+    {
+        File.WriteAllText(Path.Combine(dir, "report.json"), ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var plots = WritePlots(dir);
+        File.WriteAllText(Path.Combine(dir, "report.md"), Markdown(plots));
+    }
+
+    static string F(double x, string f = "F2") => double.IsFinite(x) ? x.ToString(f, CultureInfo.InvariantCulture) : "n/a";
+    static string Ci(double[] ci) => ci.Length == 2 ? $"[{F(ci[0])}, {F(ci[1])}]" : "";
+
+    public string Table()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| stage | gold reward (95% CI) | hallucination rate, unknown facts (95% CI) | hedge rate | \"I don't know\" rate (known / unknown) | known accuracy (95% CI) | RM score | KL to SFT |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var name in StageOrder.Where(Stages.ContainsKey))
+        {
+            var s = Stages[name];
+            sb.AppendLine($"| {name} | {F(s.GoldRewardMean)} {Ci(s.GoldRewardCi95)} | {F(s.HallucinationRate)} {Ci(s.HallucinationRateCi95)} | {F(s.HedgeRate)} | " +
+                          $"{F(s.IdkRateKnown)} / {F(s.IdkRateUnknown)} | {F(s.KnownAccuracy)} {Ci(s.KnownAccuracyCi95)} | {F(s.RmScoreMean)} | {F(s.KlToSft)} |");
+        }
+        return sb.ToString();
+    }
+
+    string Markdown(IReadOnlyList<string> plots)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# RlhfSharp demo report\n");
+        var any = Stages.Values.FirstOrDefault();
+        sb.AppendLine($"Held-out questions: {any?.QuestionsKnown} about known facts (stated in pretraining), {any?.QuestionsUnknown} about unknown people (never seen). " +
+                      $"Gold reward: +1 unhedged correct, +0.5 hedged correct, 0 \"I don't know\", -2 hedged wrong, -4 confidently wrong. Greedy answers.\n");
+        sb.AppendLine(Table());
+        sb.AppendLine($"Reward model: {Labels.Pairs.Count} pairs from {Labels.Tasks.Count} rankings (K = 2..9 distinct responses each); " +
+                      $"accuracy against the gold labeler on held-out pairs {F(RmAccuracyVsGold, "P1")}; simulated labelers agree on {F(Labels.MeasuredAgreement, "P1")} of pairs " +
+                      $"(noise std {F(Labels.NoiseStd)}, calibrated to InstructGPT's ~73%).\n");
+        sb.AppendLine($"Wall time {F(Seconds, "F0")} s: " + string.Join(", ", PhaseSeconds.Select(p => $"{p.Key} {F(p.Value, "F0")} s")) + ".\n");
+        sb.AppendLine("## Sample answers (held-out)\n");
+        if (Stages.TryGetValue("sft", out var sft) && Stages.TryGetValue("ppo", out var ppo))
+            foreach (var known in new[] { true, false })
+            {
+                sb.AppendLine($"### {(known ? "Known" : "Unknown")} facts\n");
+                sb.AppendLine("| question | truth | SFT | PPO |\n|---|---|---|---|");
+                foreach (var i in Enumerable.Range(0, sft.Answers.Count).Where(i => sft.Answers[i].Question.Fact.Known == known).Take(6))
+                {
+                    var q = sft.Answers[i].Question;
+                    sb.AppendLine($"| {q.Prompt} | {q.Fact.Value} | {Esc(sft.Answers[i].Answer)} ({F(sft.Answers[i].Gold, "F1")}) | {Esc(ppo.Answers[i].Answer)} ({F(ppo.Answers[i].Gold, "F1")}) |");
+                }
+                sb.AppendLine();
+            }
+        sb.AppendLine("## Plots\n");
+        foreach (var p in plots) sb.AppendLine($"![{Path.GetFileNameWithoutExtension(p)}]({Path.GetFileName(p)})\n");
+        return sb.ToString();
+    }
+
+    static string Esc(string s) => s.Replace("|", "\\|").Replace("\n", " ");
+
+    static Dictionary<string, List<(long Step, double Value)>> Series(string metricsDir)
+    {
+        var path = Path.Combine(metricsDir, MetricsLogger.JsonlFile);
+        var series = new Dictionary<string, List<(long, double)>>();
+        if (!File.Exists(path)) return series;
+        foreach (var (_, step, values) in MetricsLogger.ReadLines(path))
+            foreach (var (k, v) in values)
+                (series.TryGetValue(k, out var l) ? l : series[k] = []).Add((step, v));
+        return series;
+    }
+
+    List<string> WritePlots(string dir)
+    {
+        var written = new List<string>();
+        var models = Path.Combine(dir, "models");
+
+        var losses = new Plot();
+        foreach (var phase in new[] { "pretrained", "sft", "rm", "dpo" })
+            if (Series(Path.Combine(models, phase)).TryGetValue("loss", out var pts) && pts.Count > 0)
+                losses.Add.Scatter(pts.Select(p => (double)p.Step).ToArray(), pts.Select(p => p.Value).ToArray()).LegendText = phase;
+        losses.Title("Training loss by phase"); losses.XLabel("step"); losses.YLabel("loss"); losses.ShowLegend();
+        written.Add(Save(losses, Path.Combine(dir, "losses.png")));
+
+        var rm = Series(Path.Combine(models, "rm"));
+        var acc = new Plot();
+        foreach (var name in new[] { "accuracy", "eval_accuracy" })
+            if (rm.TryGetValue(name, out var pts) && pts.Count > 0)
+            {
+                var sc = acc.Add.Scatter(pts.Select(p => (double)p.Step).ToArray(), pts.Select(p => p.Value).ToArray());
+                sc.LegendText = name == "accuracy" ? "train pairs (vs labeler)" : "held-out pairs (vs labeler)";
+            }
+        acc.Add.HorizontalLine(RmAccuracyVsGold).LegendText = $"held-out vs gold ({RmAccuracyVsGold:P0})";
+        acc.Title("Reward model accuracy"); acc.XLabel("step"); acc.YLabel("accuracy"); acc.ShowLegend();
+        written.Add(Save(acc, Path.Combine(dir, "rm_accuracy.png")));
+
+        var ppo = Series(Path.Combine(models, "ppo"));
+        if (ppo.TryGetValue("kl", out var kl) && ppo.TryGetValue("gold/reward_mean", out var gold) && ppo.TryGetValue("reward/score_mean", out var score))
+        {
+            var over = new Plot();
+            var x = kl.Select(p => p.Value).ToArray();
+            var g = over.Add.Scatter(x, gold.Select(p => p.Value).ToArray()); g.LegendText = "gold reward (hedging scheme)";
+            var s = over.Add.Scatter(x, score.Select(p => p.Value).ToArray()); s.LegendText = "reward-model score";
+            over.Title("PPO: reward against KL to SFT (over-optimisation shows as gold falling while RM rises)");
+            over.XLabel("KL to SFT (nats per response)"); over.YLabel("reward"); over.ShowLegend();
+            written.Add(Save(over, Path.Combine(dir, "ppo_reward_vs_kl.png")));
+        }
+        return written;
+    }
+
+    static string Save(Plot p, string path) { p.SavePng(path, 900, 500); return path; }
+}
