@@ -12,6 +12,11 @@ public sealed record DemoOptions
     /// <summary>Times each known fact is stated (in every paraphrase) in the pretraining corpus.</summary>
     public int CorpusRepeats { get; init; } = 12;
     public int VocabSize { get; init; } = 1024;
+    /// <summary>Demonstrations written per SFT question, each in an independently drawn style.</summary>
+    public int DemonstrationsPerQuestion { get; init; } = 4;
+    /// <summary>Share of demonstrations that hedge ("I think ...") or decline ("I don't know.") whatever the question.</summary>
+    public double HedgeRate { get; init; } = 0.15;
+    public double DontKnowRate { get; init; } = 0.15;
 
     public int Layers { get; init; } = 4;
     public int Dim { get; init; } = 128;
@@ -20,8 +25,8 @@ public sealed record DemoOptions
 
     public int PretrainSteps { get; init; } = 700;
     public double PretrainLr { get; init; } = 3e-3;
-    public int SftSteps { get; init; } = 150;
-    public double SftLr { get; init; } = 5e-4;
+    public int SftSteps { get; init; } = 400;
+    public double SftLr { get; init; } = 1e-3;
     public int RewardSteps { get; init; } = 200;
     public double RewardLr { get; init; } = 3e-4;
     public int PpoIterations { get; init; } = 40;

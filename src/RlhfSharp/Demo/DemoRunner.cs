@@ -70,19 +70,25 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
         var rng = new Random(o.Seed);
         Phase("sft", () =>
         {
+            // Several demonstrations per question, each in an independently drawn labeler style, so the model learns
+            // that style is not tied to the question (one demonstration each would be memorised, style and all).
             var demos = world.Questions.Where(q => q.Split == QuestionSplit.Sft)
-                .Select(q => Demonstration.FromPair(q.Prompt, FactWorld.Demonstration(q, rng))).ToList();
+                .SelectMany(q => Enumerable.Range(0, o.DemonstrationsPerQuestion).Select(_ => Demonstration.FromPair(q.Prompt, FactWorld.Demonstration(q, rng, o.HedgeRate, o.DontKnowRate))))
+                .ToList();
             using var model = HfModelLoader.LoadCausalLM(Models("pretrained"), device);
             SftTrainer.Run(new SftConfig { Training = Train(o.SftLr, o.SftSteps, 10), BatchSize = o.BatchSize },
                 model, tok, format, demos, null, Models("sft"), progress, tokDir);
         });
 
         // 4. Labeling (simulated) and the reward model.
+        var rlQuestions = world.Questions.Where(q => q.Split == QuestionSplit.Rl).ToList();
         LabelingResult labels = null!, heldOutLabels = null!;
         Phase("labeling", () =>
         {
             using var sft = HfModelLoader.LoadCausalLM(Models("sft"), device);
-            labels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Rl).ToList(), device, eos, pad, o.MaxNewTokens, o.Seed);
+            // Comparisons on the RL prompts, as InstructGPT keeps RM prompts apart from SFT ones (an unknown person in the
+            // SFT split is one the model has memorised); held-out prompts only measure the RM.
+            labels = LabelingRound.Run(sft, evaluator, rlQuestions, device, eos, pad, o.MaxNewTokens, o.Seed);
             heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad, o.MaxNewTokens, o.Seed + 7);
             progress.Message($"demo: {labels.Tasks.Count} ranked tasks -> {labels.Pairs.Count} pairs; labeler noise {labels.NoiseStd:F2}, agreement {labels.MeasuredAgreement:P1}");
         });
@@ -94,7 +100,6 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
         });
 
         // 5. PPO-ptx against the reward model, with the gold reward watched (never optimised).
-        var rlQuestions = world.Questions.Where(q => q.Split == QuestionSplit.Rl).ToList();
         Phase("ppo", () =>
         {
             var policy = HfModelLoader.LoadCausalLM(Models("sft"), device);
@@ -147,7 +152,7 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
     }
 
     /// <summary>On held-out tasks: the fraction of response pairs with different gold rewards that the RM orders as gold does.</summary>
-    static double RmAccuracyVsGold(ScalarHeadModel rm, DemoEvaluator eval, LabelingResult heldOut, Device device, int pad)
+    public static double RmAccuracyVsGold(ScalarHeadModel rm, DemoEvaluator eval, LabelingResult heldOut, Device device, int pad)
     {
         long right = 0, total = 0;
         foreach (var t in heldOut.Tasks)

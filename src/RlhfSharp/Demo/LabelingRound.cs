@@ -18,6 +18,11 @@ public sealed record LabelingResult(IReadOnlyList<LabelTask> Tasks, IReadOnlyLis
 /// </summary>
 public static class LabelingRound
 {
+    /// <summary>Spread of the preference all labelers share beyond correctness (below the 0.5 gap between gold levels).</summary>
+    public const double SharedTasteStd = 0.25;
+
+    static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+
     public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
                                      int eosId, int padId, int maxNewTokens, int seed)
     {
@@ -38,7 +43,11 @@ public static class LabelingRound
         }
         var kept = Enumerable.Range(0, questions.Count).Where(i => distinct[i].Count >= 2).ToList();
         var goldSets = kept.Select(i => (IReadOnlyList<double>)distinct[i].Select(r => FactWorld.Gold(questions[i], r)).ToList()).ToList();
-        double sigma = SimulatedLabelers.CalibrateNoise(goldSets);
+        // What labelers judge: the gold reward plus a taste they share about each text (std SharedTasteStd). Without it,
+        // two different wrong guesses tie on gold and every labeler would flip a coin on them, which caps agreement
+        // well below the 73% InstructGPT measured; with it, their own noise is what calibration sets.
+        var utilities = goldSets.Select(g => (IReadOnlyList<double>)g.Select(x => x + SharedTasteStd * Gaussian(rng)).ToList()).ToList();
+        double sigma = SimulatedLabelers.CalibrateNoise(utilities);
         var first = new SimulatedLabelers(sigma, seed + 1);
         var second = new SimulatedLabelers(sigma, seed + 2);
 
@@ -47,7 +56,7 @@ public static class LabelingRound
         for (int t = 0; t < kept.Count; t++)
         {
             var q = questions[kept[t]]; var responses = distinct[kept[t]];
-            var a = first.Rank(goldSets[t]); var b = second.Rank(goldSets[t]);
+            var a = first.Rank(utilities[t]); var b = second.Rank(utilities[t]);
             var (ag, n) = SimulatedLabelers.PairAgreement(a, b);
             agree += ag; shared += n;
             tasks.Add(new LabelTask(q, responses, goldSets[t], a, b));
