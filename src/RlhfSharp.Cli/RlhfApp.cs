@@ -18,6 +18,7 @@ public static class RlhfApp
             c.AddCommand<PretrainCommand>("pretrain").WithDescription("Phase 1: pretrain a causal LM on raw text (packed blocks, CE loss).");
             c.AddCommand<SftCommand>("sft").WithDescription("Phase 2: supervised finetuning on demonstrations (loss on assistant tokens only).");
             c.AddCommand<RewardCommand>("reward").WithDescription("Phase 3.1: train a reward model on comparisons, starting from an SFT folder.");
+            c.AddCommand<PpoCommand>("ppo").WithDescription("Phase 3.2: PPO-ptx against a reward model, with a KL penalty to the SFT model and the pretraining mix.");
             c.AddCommand<DpoCommand>("dpo").WithDescription("DPO/IPO on comparisons against a frozen copy of the SFT model.");
             c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
             c.AddBranch("label", l =>
