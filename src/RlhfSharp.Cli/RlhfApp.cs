@@ -15,6 +15,7 @@ public static class RlhfApp
             c.PropagateExceptions();
             c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
             c.AddCommand<DemoCommand>("demo").WithDescription("Run the whole InstructGPT pipeline on a built-in task and report what each phase did.");
+            c.AddCommand<PipelineCommand>("pipeline").WithDescription("Run pretrain (optional), SFT, reward model, PPO and DPO (optional) on your own data from a recipe.json; reruns skip finished phases and resume interrupted ones.");
             c.AddCommand<PretrainCommand>("pretrain").WithDescription("Phase 1: pretrain a causal LM on raw text (packed blocks, CE loss).");
             c.AddCommand<SftCommand>("sft").WithDescription("Phase 2: supervised finetuning on demonstrations (loss on assistant tokens only).");
             c.AddCommand<RewardCommand>("reward").WithDescription("Phase 3.1: train a reward model on comparisons, starting from an SFT folder.");

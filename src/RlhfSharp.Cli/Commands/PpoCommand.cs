@@ -184,14 +184,6 @@ public sealed class PpoCommand : Command<PpoCommand.Settings>
         _ => throw new UserError($"{key}: must be from_reward or shared, got '{name}'"),
     };
 
-    public static torch.ScalarType? ParseDtype(string name, string key) => name.Trim().ToLowerInvariant() switch
-    {
-        "float32" or "fp32" => null,
-        "bfloat16" or "bf16" => torch.ScalarType.BFloat16,
-        "float16" or "fp16" => torch.ScalarType.Float16,
-        _ => throw new UserError($"{key}: must be float32, bfloat16 or float16, got '{name}'"),
-    };
-
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
         var config = s.ToConfig();
@@ -203,27 +195,12 @@ public sealed class PpoCommand : Command<PpoCommand.Settings>
             PolicyDir = s.Policy, RewardDir = s.Reward, Prompts = ReadPrompts(s.Prompts),
             PtxDocuments = config.PtxCoef > 0 ? ReadPtx(s.PtxData, s.PtxTextField) : null, PtxBlockSize = s.PtxBlockSize,
             Device = device, FrozenDevice = s.FrozenDevice is null ? null : DeviceSetup.Resolve(s.FrozenDevice),
-            FrozenDtype = ParseDtype(s.FrozenDtype, "--frozen-dtype"),
+            FrozenDtype = PpoFromFolders.ParseDtype(s.FrozenDtype, "--frozen-dtype"),
         };
         if (config.PtxCoef == 0 && s.PtxData is not null) Console.Error.WriteLine("note: --ptx-data is ignored with --ptx-coef 0");
-        var summary = Run(config, sources, s.Output, new PlainTextProgress(Console.Error), s.Resume);
+        var summary = PpoFromFolders.Train(config, sources, s.Output, new PlainTextProgress(Console.Error), s.Resume);
         Console.Error.WriteLine(summary);
         return 0;
-    }
-
-    /// <summary>Loads, trains and saves; returns a one-line summary. Shared with <c>rlhf pipeline</c>.</summary>
-    public static string Run(PpoConfig config, PpoSources sources, string output, ITrainingProgress progress, bool resume)
-    {
-        using var setup = PpoFromFolders.Load(config, sources);
-        if (setup.DroppedPrompts > 0)
-            progress.Message($"ppo: skipped {setup.DroppedPrompts} of {sources.Prompts.Count} prompts that do not fit the context with max_new_tokens {config.MaxNewTokens}");
-        progress.Message($"ppo: {setup.PromptIds.Count} prompts, {setup.PtxBlocks?.Count ?? 0} ptx blocks, eos id {setup.EosId}, pad id {setup.PadId}, " +
-                         $"value model {(config.ValueModel == ValueModelKind.FromReward ? "from_reward" : "shared")}");
-        torch.manual_seed((long)config.Seed);
-        using var trainer = setup.CreateTrainer(config);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        trainer.Train(output, sources.PolicyDir, progress, resume);
-        return $"ppo: {trainer.Iteration} iterations in {clock.Elapsed.TotalSeconds:F1} s; policy written to {Path.GetFullPath(output)}";
     }
 
     static void CheckResume(string output, bool resume)

@@ -26,6 +26,8 @@ public sealed record PpoSources
     public Device? FrozenDevice { get; init; }
     /// <summary>Dtype of the frozen reference and reward models (e.g. bfloat16 halves their memory); null = float32.</summary>
     public ScalarType? FrozenDtype { get; init; }
+    /// <summary>The tokenizer, when the policy folder holds none (GPT-2's tiktoken); null = the policy folder's.</summary>
+    public ITextTokenizer? Tokenizer { get; init; }
 }
 
 /// <summary>Everything a <see cref="PpoTrainer"/> needs, loaded; dispose to free the four models.</summary>
@@ -66,7 +68,7 @@ public static class PpoFromFolders
         if (!Directory.Exists(s.PolicyDir)) throw new UserError($"--policy {s.PolicyDir}: folder not found");
         if (!Directory.Exists(s.RewardDir)) throw new UserError($"--reward {s.RewardDir}: folder not found");
         CheckSameTokenizer(s.PolicyDir, s.RewardDir);
-        var tokenizer = TokenizerLoader.FromFolder(s.PolicyDir);
+        var tokenizer = s.Tokenizer ?? TokenizerLoader.FromFolder(s.PolicyDir);
         var format = ChatFormats.FromTokenizerConfig(s.PolicyDir);
         var policyConfig = HfFolder.ReadConfig(s.PolicyDir);
         int eos = EosId(format, tokenizer, policyConfig, s.PolicyDir);
@@ -124,6 +126,33 @@ public static class PpoFromFolders
             DroppedPrompts = dropped,
         };
     }
+
+    /// <summary>
+    /// Loads, trains (resuming from <c>output/checkpoints</c> when <paramref name="resume"/>) and writes the policy as an
+    /// HF folder into <paramref name="output"/>. Returns a one-line summary.
+    /// </summary>
+    public static string Train(PpoConfig config, PpoSources sources, string output, ITrainingProgress progress, bool resume)
+    {
+        using var setup = Load(config, sources);
+        if (setup.DroppedPrompts > 0)
+            progress.Message($"ppo: skipped {setup.DroppedPrompts} of {sources.Prompts.Count} prompts that do not fit the context with max_new_tokens {config.MaxNewTokens}");
+        progress.Message($"ppo: {setup.PromptIds.Count} prompts, {setup.PtxBlocks?.Count ?? 0} ptx blocks, eos id {setup.EosId}, pad id {setup.PadId}, " +
+                         $"value model {(config.ValueModel == ValueModelKind.FromReward ? "from_reward" : "shared")}");
+        torch.manual_seed((long)config.Seed);   // the shared value head's initialisation
+        using var trainer = setup.CreateTrainer(config);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        trainer.Train(output, sources.PolicyDir, progress, resume);
+        return $"ppo: {trainer.Iteration} iterations in {clock.Elapsed.TotalSeconds:F1} s; policy written to {Path.GetFullPath(output)}";
+    }
+
+    /// <summary>"float32" (null: no conversion), "bfloat16"/"bf16" or "float16"/"fp16"; <paramref name="key"/> names the option.</summary>
+    public static ScalarType? ParseDtype(string name, string key) => name.Trim().ToLowerInvariant() switch
+    {
+        "float32" or "fp32" => null,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        "float16" or "fp16" => ScalarType.Float16,
+        _ => throw new UserError($"{key}: must be float32, bfloat16 or float16, got '{name}'"),
+    };
 
     /// <summary>The prompt text the policy continues: its turns (or one user turn) and the generation prompt.</summary>
     public static string RenderPrompt(Prompt p, IChatFormat format) =>
