@@ -27,6 +27,7 @@ public static class RlhfApp
                 l.SetDescription("Collect human comparisons: the labeling store, app and export.");
                 l.AddCommand<LabelInitCommand>("init").WithDescription("Create a labeling store.");
                 l.AddCommand<LabelAddLabelerCommand>("add-labeler").WithDescription("Add a labeler and print their token (once).");
+                l.AddCommand<LabelGenerateTasksCommand>("generate-tasks").WithDescription("Sample K responses per prompt from a model and add them as tasks.");
                 l.AddCommand<LabelImportCommand>("import").WithDescription("Import tasks from JSONL.");
                 l.AddCommand<LabelServeCommand>("serve").WithDescription("Serve the labeling page and API.");
                 l.AddCommand<LabelExportCommand>("export").WithDescription("Write every ranking as chosen/rejected pairs for `rlhf reward`.");
