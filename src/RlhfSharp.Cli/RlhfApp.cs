@@ -15,9 +15,11 @@ public static class RlhfApp
             c.PropagateExceptions();
             c.AddBranch("data", d => d.AddCommand<DataDialoguesCommand>("dialogues").WithDescription("Mine two-speaker dialogues from raw text (Gopher's rule) into messages JSONL."));
             c.AddCommand<DemoCommand>("demo").WithDescription("Run the whole InstructGPT pipeline on a built-in task and report what each phase did.");
+            c.AddCommand<PipelineCommand>("pipeline").WithDescription("Run pretrain (optional), SFT, reward model, PPO and DPO (optional) on your own data from a recipe.json; reruns skip finished phases and resume interrupted ones.");
             c.AddCommand<PretrainCommand>("pretrain").WithDescription("Phase 1: pretrain a causal LM on raw text (packed blocks, CE loss).");
             c.AddCommand<SftCommand>("sft").WithDescription("Phase 2: supervised finetuning on demonstrations (loss on assistant tokens only).");
             c.AddCommand<RewardCommand>("reward").WithDescription("Phase 3.1: train a reward model on comparisons, starting from an SFT folder.");
+            c.AddCommand<PpoCommand>("ppo").WithDescription("Phase 3.2: PPO-ptx against a reward model, with a KL penalty to the SFT model and the pretraining mix.");
             c.AddCommand<DpoCommand>("dpo").WithDescription("DPO/IPO on comparisons against a frozen copy of the SFT model.");
             c.AddCommand<InfoCommand>("info").WithDescription("Show the TorchSharp/libtorch version and the devices it can use.");
             c.AddBranch("label", l =>
@@ -25,6 +27,7 @@ public static class RlhfApp
                 l.SetDescription("Collect human comparisons: the labeling store, app and export.");
                 l.AddCommand<LabelInitCommand>("init").WithDescription("Create a labeling store.");
                 l.AddCommand<LabelAddLabelerCommand>("add-labeler").WithDescription("Add a labeler and print their token (once).");
+                l.AddCommand<LabelGenerateTasksCommand>("generate-tasks").WithDescription("Sample K responses per prompt from a model and add them as tasks.");
                 l.AddCommand<LabelImportCommand>("import").WithDescription("Import tasks from JSONL.");
                 l.AddCommand<LabelServeCommand>("serve").WithDescription("Serve the labeling page and API.");
                 l.AddCommand<LabelExportCommand>("export").WithDescription("Write every ranking as chosen/rejected pairs for `rlhf reward`.");
