@@ -6,5 +6,6 @@ using RlhfSharp.Devices;
 return CliErrors.Run(() =>
 {
     DeviceSetup.PreloadExternalLibTorch();
-    return RlhfApp.Create().Run(args);
+    // Spectre.Console.Cli refuses one-letter long options, but the documented spelling of generate-tasks is --k.
+    return RlhfApp.Create().Run(args.Select(a => a == "--k" ? "-k" : a).ToArray());
 });

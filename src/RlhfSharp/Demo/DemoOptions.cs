@@ -15,8 +15,8 @@ public sealed record DemoOptions
     /// <summary>Demonstrations written per SFT question, each in an independently drawn style.</summary>
     public int DemonstrationsPerQuestion { get; init; } = 4;
     /// <summary>Share of demonstrations that hedge ("I think ...") or decline ("I don't know.") whatever the question.</summary>
-    public double HedgeRate { get; init; } = 0.15;
-    public double DontKnowRate { get; init; } = 0.15;
+    public double HedgeRate { get; init; } = 0.1;
+    public double DontKnowRate { get; init; } = 0.1;
 
     public int Layers { get; init; } = 4;
     public int Dim { get; init; } = 128;
@@ -27,16 +27,20 @@ public sealed record DemoOptions
     public double PretrainLr { get; init; } = 3e-3;
     public int SftSteps { get; init; } = 400;
     public double SftLr { get; init; } = 1e-3;
-    public int RewardSteps { get; init; } = 200;
+    public int RewardSteps { get; init; } = 300;
+    /// <summary>Ranking tasks per RL prompt, each on fresh samples.</summary>
+    public int RankingsPerPrompt { get; init; } = 3;
     public double RewardLr { get; init; } = 3e-4;
     public int PpoIterations { get; init; } = 40;
     public int PpoRolloutBatch { get; init; } = 32;
     public double PpoLr { get; init; } = 1e-4;
-    public double PpoKlCoef { get; init; } = 0.05;
+    public double PpoKlCoef { get; init; } = 0.2;
     public int DpoSteps { get; init; } = 150;
     public double DpoLr { get; init; } = 3e-4;
     public int BatchSize { get; init; } = 32;
     public int MaxNewTokens { get; init; } = 24;
+    /// <summary>Sampling temperature for the labelers' candidates and for PPO rollouts (lm-human-preferences: 0.7).</summary>
+    public double Temperature { get; init; } = 0.7;
 
     public int Seed { get; init; } = 1;
     public string Device { get; init; } = "cpu";

@@ -88,8 +88,10 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
             using var sft = HfModelLoader.LoadCausalLM(Models("sft"), device);
             // Comparisons on the RL prompts, as InstructGPT keeps RM prompts apart from SFT ones (an unknown person in the
             // SFT split is one the model has memorised); held-out prompts only measure the RM.
-            labels = LabelingRound.Run(sft, evaluator, rlQuestions, device, eos, pad, o.MaxNewTokens, o.Seed);
-            heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad, o.MaxNewTokens, o.Seed + 7);
+            // Each RL prompt is ranked RankingsPerPrompt times, on fresh samples: more comparisons for the same prompts.
+            labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(rlQuestions, o.RankingsPerPrompt).SelectMany(x => x).ToList(),
+                                       device, eos, pad, o.MaxNewTokens, o.Seed, o.Temperature);
+            heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad, o.MaxNewTokens, o.Seed + 7, o.Temperature);
             progress.Message($"demo: {labels.Tasks.Count} ranked tasks -> {labels.Pairs.Count} pairs; labeler noise {labels.NoiseStd:F2}, agreement {labels.MeasuredAgreement:P1}");
         });
         Phase("reward model", () =>
@@ -110,7 +112,7 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
             var cfg = new PpoConfig
             {
                 Iterations = o.PpoIterations, RolloutBatchSize = o.PpoRolloutBatch, MiniBatchSize = o.PpoRolloutBatch / 2, PpoEpochs = 2,
-                MaxNewTokens = o.MaxNewTokens, Temperature = 1.0, KlCoef = o.PpoKlCoef, PolicyLr = o.PpoLr, ValueLr = o.PpoLr,
+                MaxNewTokens = o.MaxNewTokens, Temperature = o.Temperature, KlCoef = o.PpoKlCoef, PolicyLr = o.PpoLr, ValueLr = o.PpoLr,
                 WarmupIterations = 3, PtxCoef = 1.0, PtxBatchSize = 8, SaveEvery = 10, Seed = (ulong)o.Seed,
             };
             using var trainer = new PpoTrainer(cfg, new PpoModels(policy, reference, new ModelRewardScorer(rm), value),

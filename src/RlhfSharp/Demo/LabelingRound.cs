@@ -24,7 +24,7 @@ public static class LabelingRound
     static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
     public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
-                                     int eosId, int padId, int maxNewTokens, int seed)
+                                     int eosId, int padId, int maxNewTokens, int seed, double temperature = 0.7)
     {
         var rng = new Random(seed);
         // Draw up to 2K samples so that about K distinct responses survive de-duplication.
@@ -33,7 +33,7 @@ public static class LabelingRound
         var distinct = questions.Select(_ => new List<string>()).ToList();
         for (int round = 0; round < 18 && Enumerable.Range(0, questions.Count).Any(i => distinct[i].Count < kTarget[i]); round++)
         {
-            using var gen = Sampler.Generate(sft, prompts, new SamplingOptions { Temperature = 1.0, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * 1000L + round }, device);
+            using var gen = Sampler.Generate(sft, prompts, new SamplingOptions { Temperature = temperature, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * 1000L + round }, device);
             var resp = gen.Responses();
             for (int i = 0; i < questions.Count; i++)
             {
