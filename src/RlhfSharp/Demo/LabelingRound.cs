@@ -21,8 +21,6 @@ public static class LabelingRound
     /// <summary>Spread of the preference all labelers share beyond correctness (below the 0.5 gap between gold levels).</summary>
     public const double SharedTasteStd = 0.25;
 
-    static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
-
     public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
                                      int eosId, int padId, int maxNewTokens, int seed, double temperature = 0.7)
     {
@@ -46,7 +44,7 @@ public static class LabelingRound
         // What labelers judge: the gold reward plus a taste they share about each text (std SharedTasteStd). Without it,
         // two different wrong guesses tie on gold and every labeler would flip a coin on them, which caps agreement
         // well below the 73% InstructGPT measured; with it, their own noise is what calibration sets.
-        var utilities = goldSets.Select(g => (IReadOnlyList<double>)g.Select(x => x + SharedTasteStd * Gaussian(rng)).ToList()).ToList();
+        var utilities = goldSets.Select(g => (IReadOnlyList<double>)g.Select(x => x + SharedTasteStd * SimulatedLabelers.Gaussian(rng)).ToList()).ToList();
         double sigma = SimulatedLabelers.CalibrateNoise(utilities);
         var first = new SimulatedLabelers(sigma, seed + 1);
         var second = new SimulatedLabelers(sigma, seed + 2);

@@ -68,7 +68,8 @@ public sealed class SimulatedLabelers(double noiseStd, int seed)
         return (agree, pairs);
     }
 
-    static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+    /// <summary>A standard normal draw (Box–Muller).</summary>
+    public static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
     /// <summary>Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| &lt; 1.5e-7).</summary>
     public static double NormalCdf(double x)
