@@ -26,7 +26,7 @@ public sealed class DemoCommand : Command<DemoCommand.Settings>
     {
         var options = (s.Quick ? DemoOptions.Quick : s.Device.StartsWith("cuda") ? DemoOptions.Cuda : DemoOptions.Default)
             with { Seed = s.Seed, Device = s.Device };
-        var report = new DemoRunner(options, s.Output, new PlainTextProgress(Console.Error)).Run();
+        var report = ConsoleProgress.Run(progress => new DemoRunner(options, s.Output, progress).Run());
         Console.WriteLine(report.Table());
         Console.WriteLine($"reward model: accuracy vs gold {report.RmAccuracyVsGold:P1}, labeler agreement {report.Labels.MeasuredAgreement:P1}, {report.Labels.Pairs.Count} pairs");
         Console.WriteLine($"{report.Seconds:F0} s; report: {Path.Combine(s.Output, "report.md")}");

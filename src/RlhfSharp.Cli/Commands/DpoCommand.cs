@@ -41,8 +41,8 @@ public sealed class DpoCommand : Command<DpoCommand.Settings>
         var model = s.Model is not null ? HfModelLoader.LoadCausalLM(s.Model, setup.Device) : setup.NewCausalLM(config.Training.Seed);
         var pairs = ComparisonReader.Read(s.Data, warnings: Console.Error).Pairs;
         var evalPairs = s.EvalData is null ? null : ComparisonReader.Read(s.EvalData, warnings: Console.Error).Pairs;
-        var r = DpoTrainer.Run(config, model, setup.Tokenizer, setup.ChatFormat, pairs, evalPairs, s.Output,
-            new PlainTextProgress(Console.Error), setup.TokenizerSourceDir, s.Resume);
+        var r = ConsoleProgress.Run(progress => DpoTrainer.Run(config, model, setup.Tokenizer, setup.ChatFormat, pairs, evalPairs, s.Output,
+            progress, setup.TokenizerSourceDir, s.Resume));
         Console.Error.WriteLine($"dpo: {r.Steps} steps in {r.Seconds:F1} s, loss {r.FinalLoss:G4}" +
             (r.Eval.Count > 0 ? $", eval implicit-reward accuracy {r.EvalMetric("eval_accuracy"):P1}" : "") + $"; model written to {r.OutputDir}");
         return 0;

@@ -27,7 +27,7 @@ public sealed class PipelineCommand : Command<PipelineCommand.Settings>
         var recipe = Recipe.Read(s.Config);
         // The CLI's from-scratch config reader: unknown keys are errors, special-token ids come from the tokenizer.
         var scratch = recipe.ModelConfig is null ? null : TrainSetup.ReadScratchConfig(recipe.ModelConfig, TokenizerLoader.Load(recipe.Tokenizer));
-        var outcomes = new PipelineRunner(recipe, new PlainTextProgress(Console.Error), scratch).Run();
+        var outcomes = ConsoleProgress.Run(progress => new PipelineRunner(recipe, progress, scratch).Run());
         foreach (var o in outcomes)
             Console.Error.WriteLine($"{o.Name,-9} {(o.Skipped ? "skipped (finished earlier)" : $"{o.Seconds,7:F1} s  {o.Summary}")}  -> {o.Folder}");
         Console.Error.WriteLine($"pipeline: done; the PPO policy is {Path.Combine(recipe.Output, "ppo")}");

@@ -198,7 +198,7 @@ public sealed class PpoCommand : Command<PpoCommand.Settings>
             FrozenDtype = PpoFromFolders.ParseDtype(s.FrozenDtype, "--frozen-dtype"),
         };
         if (config.PtxCoef == 0 && s.PtxData is not null) Console.Error.WriteLine("note: --ptx-data is ignored with --ptx-coef 0");
-        var summary = PpoFromFolders.Train(config, sources, s.Output, new PlainTextProgress(Console.Error), s.Resume);
+        var summary = ConsoleProgress.Run(progress => PpoFromFolders.Train(config, sources, s.Output, progress, s.Resume));
         Console.Error.WriteLine(summary);
         return 0;
     }

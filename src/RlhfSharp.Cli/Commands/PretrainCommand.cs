@@ -30,8 +30,8 @@ public sealed class PretrainCommand : Command<PretrainCommand.Settings>
         var model = s.Model is not null ? HfModelLoader.LoadCausalLM(s.Model, setup.Device) : setup.NewCausalLM(config.Training.Seed);
         var docs = PretrainingReader.ReadDocuments(s.Data, s.TextField).ToList();
         var evalDocs = s.EvalData is null ? null : PretrainingReader.ReadDocuments(s.EvalData, s.TextField).ToList();
-        var r = PretrainTrainer.Run(config, model, setup.Tokenizer, docs, evalDocs, s.Output, new PlainTextProgress(Console.Error),
-            setup.TokenizerSourceDir, s.Resume);
+        var r = ConsoleProgress.Run(progress => PretrainTrainer.Run(config, model, setup.Tokenizer, docs, evalDocs, s.Output, progress,
+            setup.TokenizerSourceDir, s.Resume));
         Console.Error.WriteLine($"pretrain: {r.Steps} steps in {r.Seconds:F1} s, loss {r.FinalLoss:G4}" +
             (r.Eval.Count > 0 ? $", eval perplexity {r.EvalMetric("eval_perplexity"):G4}" : "") + $"; model written to {r.OutputDir}");
         return 0;

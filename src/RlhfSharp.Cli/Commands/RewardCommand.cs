@@ -40,8 +40,8 @@ public sealed class RewardCommand : Command<RewardCommand.Settings>
         }
         var pairs = ComparisonReader.Read(s.Data, warnings: Console.Error).Pairs;
         var evalPairs = s.EvalData is null ? null : ComparisonReader.Read(s.EvalData, warnings: Console.Error).Pairs;
-        var r = RewardTrainer.Run(config, model, setup.Tokenizer, setup.ChatFormat, pairs, evalPairs, s.Output,
-            new PlainTextProgress(Console.Error), setup.TokenizerSourceDir, s.Resume);
+        var r = ConsoleProgress.Run(progress => RewardTrainer.Run(config, model, setup.Tokenizer, setup.ChatFormat, pairs, evalPairs, s.Output,
+            progress, setup.TokenizerSourceDir, s.Resume));
         Console.Error.WriteLine($"reward: {r.Steps} steps in {r.Seconds:F1} s, loss {r.FinalLoss:G4}" +
             (r.Eval.Count > 0 ? $", eval accuracy {r.EvalMetric("eval_accuracy"):P1}" : "") + $"; model written to {r.OutputDir}");
         return 0;

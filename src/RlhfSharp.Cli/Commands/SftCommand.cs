@@ -24,8 +24,8 @@ public sealed class SftCommand : Command<SftCommand.Settings>
         var model = s.Model is not null ? HfModelLoader.LoadCausalLM(s.Model, setup.Device) : setup.NewCausalLM(config.Training.Seed);
         var demos = DemonstrationReader.Read(s.Data);
         var evalDemos = s.EvalData is null ? null : DemonstrationReader.Read(s.EvalData);
-        var r = SftTrainer.Run(config, model, setup.Tokenizer, setup.ChatFormat, demos, evalDemos, s.Output,
-            new PlainTextProgress(Console.Error), setup.TokenizerSourceDir, s.Resume);
+        var r = ConsoleProgress.Run(progress => SftTrainer.Run(config, model, setup.Tokenizer, setup.ChatFormat, demos, evalDemos, s.Output,
+            progress, setup.TokenizerSourceDir, s.Resume));
         Console.Error.WriteLine($"sft: {r.Steps} steps in {r.Seconds:F1} s, loss {r.FinalLoss:G4}" +
             (r.Eval.Count > 0 ? $", eval response loss {r.EvalMetric("eval_loss"):G4}" : "") + $"; model written to {r.OutputDir}");
         return 0;

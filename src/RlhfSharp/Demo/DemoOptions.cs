@@ -25,8 +25,12 @@ public sealed record DemoOptions
 
     public int PretrainSteps { get; init; } = 700;
     public double PretrainLr { get; init; } = 3e-3;
-    public int SftSteps { get; init; } = 400;
-    public double SftLr { get; init; } = 1e-3;
+    /// <summary>About 22 epochs of the demonstrations at a gentle rate. At lr 1e-3 SFT erodes recall of facts it does not
+    /// train on (seed 1, forced choice among the 8 values, held-out known facts: 17/30 after 400 steps); after 100 steps
+    /// recall survives but "I don't know." comes out garbled when sampled. 3e-4 for 300 steps keeps recall (28/30) and
+    /// learns the abstention string.</summary>
+    public int SftSteps { get; init; } = 300;
+    public double SftLr { get; init; } = 3e-4;
     public int RewardSteps { get; init; } = 300;
     /// <summary>Ranking tasks per RL prompt, each on fresh samples.</summary>
     public int RankingsPerPrompt { get; init; } = 3;

@@ -46,7 +46,7 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
         var phaseSeconds = new Dictionary<string, double>();
         void Phase(string name, Action body)
         {
-            progress.Message($"demo: {name}");
+            progress.BeginPhase($"demo: {name}");
             var t = Stopwatch.StartNew(); body(); phaseSeconds[name] = t.Elapsed.TotalSeconds;
         }
         TrainingConfig Train(double lr, int steps, int warmup) => new()

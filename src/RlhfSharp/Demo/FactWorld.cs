@@ -3,7 +3,10 @@ using System.Text.RegularExpressions;
 
 namespace RlhfSharp.Demo;
 
-/// <summary>One kind of fact the world holds about every entity, e.g. where it lives.</summary>
+/// <summary>
+/// One kind of fact the world holds about every entity, e.g. where it lives. The answer refers to the person as "they"
+/// rather than repeating the name: a tiny model copies made-up names badly, and a miscopied name drags a wrong value in.
+/// </summary>
 public sealed record WorldAttribute(string Name, string Question, string Answer, string[] Paraphrases, string[] Values);
 
 public sealed record Fact(string Entity, WorldAttribute Attribute, string Value, bool Known);
@@ -27,13 +30,13 @@ public sealed class FactWorld
 {
     public static readonly WorldAttribute[] Attributes =
     [
-        new("city", "Where does {0} live?", "{0} lives in {1}.",
+        new("city", "Where does {0} live?", "They live in {1}.",
             ["{0} lives in {1}.", "{0} has a home in {1}.", "In {1} you can meet {0}."],
             ["Oslo", "Lima", "Rome", "Kyiv", "Cairo", "Quito", "Dakar", "Hanoi"]),
-        new("color", "What is the favorite color of {0}?", "The favorite color of {0} is {1}.",
+        new("color", "What is the favorite color of {0}?", "Their favorite color is {1}.",
             ["The favorite color of {0} is {1}.", "{0} likes the color {1} most.", "{0} loves the color {1}."],
             ["red", "blue", "green", "pink", "gray", "gold", "teal", "plum"]),
-        new("pet", "What pet does {0} have?", "{0} has a pet {1}.",
+        new("pet", "What pet does {0} have?", "They have a pet {1}.",
             ["{0} has a pet {1}.", "The pet of {0} is a {1}.", "{0} walks a {1} every day."],
             ["cat", "dog", "fox", "owl", "frog", "goat", "duck", "crab"]),
     ];
@@ -104,7 +107,7 @@ public sealed class FactWorld
         return q.CorrectAnswer;
     }
 
-    public static string Hedge(string answer) => "I think " + (answer.StartsWith("The ") ? "the " + answer[4..] : answer);
+    public static string Hedge(string answer) => "I think " + char.ToLowerInvariant(answer[0]) + answer[1..];
 
     /// <summary>Whether the response names exactly the true value (and no other value of that attribute).</summary>
     public static bool IsCorrect(WorldQuestion q, string response)

@@ -52,7 +52,7 @@ public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, Tr
                 outcomes.Add(new PhaseOutcome(name, dir, true, 0, "skipped"));
                 return;
             }
-            progress.Message($"pipeline: {name} -> {dir}");
+            progress.BeginPhase($"pipeline: {name} -> {dir}");
             var clock = Stopwatch.StartNew();
             string summary;
             try { summary = body(); }
