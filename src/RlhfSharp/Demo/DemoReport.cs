@@ -54,12 +54,12 @@ public sealed class DemoReport
     public string Table()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| stage | gold reward (95% CI) | hallucination rate, unknown facts (95% CI) | hedge rate | \"I don't know\" rate (known / unknown) | known accuracy (95% CI) | RM score | KL to SFT |");
+        sb.AppendLine("| stage | gold reward (95% CI) | hallucination rate, unknown facts (95% CI) | hedge rate (known / unknown) | \"I don't know\" rate (known / unknown) | known accuracy (95% CI) | RM score | KL to SFT |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var name in StageOrder.Where(Stages.ContainsKey))
         {
             var s = Stages[name];
-            sb.AppendLine($"| {name} | {F(s.GoldRewardMean)} {Ci(s.GoldRewardCi95)} | {F(s.HallucinationRate)} {Ci(s.HallucinationRateCi95)} | {F(s.HedgeRate)} | " +
+            sb.AppendLine($"| {name} | {F(s.GoldRewardMean)} {Ci(s.GoldRewardCi95)} | {F(s.HallucinationRate)} {Ci(s.HallucinationRateCi95)} | {F(s.HedgeRateKnown)} / {F(s.HedgeRateUnknown)} | " +
                           $"{F(s.IdkRateKnown)} / {F(s.IdkRateUnknown)} | {F(s.KnownAccuracy)} {Ci(s.KnownAccuracyCi95)} | {F(s.RmScoreMean)} | {F(s.KlToSft)} |");
         }
         return sb.ToString();

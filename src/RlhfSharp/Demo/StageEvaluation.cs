@@ -15,6 +15,8 @@ public sealed record StageEvaluation
     [JsonPropertyName("hallucination_rate_ci95")] public double[] HallucinationRateCi95 { get; init; } = [];
     [JsonPropertyName("hallucination_rate_known")] public double HallucinationRateKnown { get; init; }
     [JsonPropertyName("hedge_rate")] public double HedgeRate { get; init; }
+    [JsonPropertyName("hedge_rate_known")] public double HedgeRateKnown { get; init; }
+    [JsonPropertyName("hedge_rate_unknown")] public double HedgeRateUnknown { get; init; }
     [JsonPropertyName("idk_rate")] public double IdkRate { get; init; }
     [JsonPropertyName("idk_rate_known")] public double IdkRateKnown { get; init; }
     [JsonPropertyName("idk_rate_unknown")] public double IdkRateUnknown { get; init; }
