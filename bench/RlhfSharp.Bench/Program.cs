@@ -53,4 +53,10 @@ if (o.Only is "all" or "train")
         Console.WriteLine($"train     batch={o.Batch} seq={o.Seq} {r.Optimizer,-22}: {r.MsPerStep,8:F1} ms/step {r.TokensPerSecond,10:F0} tokens/s (loss {r.FinalLoss:F3})");
     }
 }
+if (o.Only is "ppo")
+{
+    var r = PpoBench.Run(config, o, device, dtype);
+    Console.WriteLine($"ppo       rollout={o.Batch} prompt={o.PromptLen} new={o.NewTokens} ptx_seq={o.Seq}: {r.SecondsPerIteration,8:F2} s/iteration" +
+                      (device.type == DeviceType.CPU ? $", peak RSS {r.PeakRssBytes / 1e9:F2} GB" : ""));
+}
 return 0;

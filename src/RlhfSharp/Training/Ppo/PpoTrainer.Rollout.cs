@@ -31,13 +31,15 @@ public sealed partial class PpoTrainer
         var seq = gen.Sequences; var mask = gen.AttentionMask; var resp = gen.ResponseIds;   // [B,P+N], [B,P+N], [B,N]
         var respMask = gen.ResponseMask.to_type(ScalarType.Float32);                          // [B,N]
 
-        var (logits, values) = PolicyForward(seq, mask, withValues: true);
-        var oldLogp = LogProbs.TokenLogProbs(logits[.., (P - 1)..^1], resp, cfg.Temperature); // [B,N]
-        var oldValues = values![.., (P - 1)..^1];                                            // [B,N] value of the state before each token
+        var h = m.Policy.ForwardHidden(seq, mask);                                           // [B,P+N,C]
+        var oldLogp = ResponseLogProbsNoGrad(h, m.Policy.LmHeadWeight, P, resp);             // [B,N]
+        var values = valueHead is not null ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32)
+                                           : m.Value!.ForwardValues(seq, mask);               // [B,P+N]
+        var oldValues = values[.., (P - 1)..^1];                                             // [B,N] value of the state before each token
 
         var refDev = m.Reference.Device;
-        var refLogits = m.Reference.Forward(seq.to(refDev), mask.to(refDev)).to(device);
-        var refLogp = LogProbs.TokenLogProbs(refLogits[.., (P - 1)..^1], resp, cfg.Temperature);
+        var refHidden = m.Reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
+        var refLogp = ResponseLogProbsNoGrad(refHidden, m.Reference.LmHeadWeight, P, resp.to(refDev)).to(device);
 
         var rawScore = m.Reward.Score(seq, mask, responses);                                  // [B]
         var ended = resp.eq(eosId).logical_and(respMask.to_type(ScalarType.Bool)).any(-1);                    // [B]

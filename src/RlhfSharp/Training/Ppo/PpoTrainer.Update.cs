@@ -27,13 +27,12 @@ public sealed partial class PpoTrainer
                 var seq = b.Sequences.index_select(0, rows); var mask = b.AttentionMask.index_select(0, rows);
                 var resp = b.Responses.index_select(0, rows); var rmask = b.ResponseMask.index_select(0, rows);
 
-                var (logits, values) = PolicyForward(seq, mask, withValues: true);
-                var respLogits = logits[.., (P - 1)..^1];                                          // [M,N,V]
+                var (respLogits, values) = PolicyForward(seq, mask, P);          // [M,N,V], [M,P+N]
                 var newLogp = LogProbs.TokenLogProbs(respLogits, resp, cfg.Temperature);           // [M,N]
                 var adv = b.Advantages.index_select(0, rows);
                 if (cfg.WhitenAdvantages) adv = Masked.Whiten(adv, rmask);
                 var pg = PpoObjectives.ClippedPolicyLoss(newLogp, b.OldLogProbs.index_select(0, rows), adv, rmask, cfg.ClipRange);
-                var vf = PpoObjectives.ClippedValueLoss(values![.., (P - 1)..^1], b.OldValues.index_select(0, rows),
+                var vf = PpoObjectives.ClippedValueLoss(values[.., (P - 1)..^1], b.OldValues.index_select(0, rows),
                                                        b.Returns.index_select(0, rows), rmask, cfg.ClipRangeValue);
                 var loss = pg.Loss + cfg.VfCoef * vf.Loss;
                 var ptxLoss = zeros(1, device: device).squeeze();

@@ -106,16 +106,40 @@ public sealed partial class PpoTrainer : IDisposable
         return stats;
     }
 
-    /// <summary>Policy logits [B,T,V] and, when asked, values [B,T] for full sequences.</summary>
-    (Tensor logits, Tensor? values) PolicyForward(Tensor seq, Tensor mask, bool withValues)
+    /// <summary>
+    /// The policy's logits at the positions that predict response tokens, [B,N,V] in float32, and the values at every
+    /// position [B,T]. The LM head runs on those N positions only: the prompt's logits are never needed, and at a
+    /// 50k vocabulary they are most of the memory.
+    /// </summary>
+    (Tensor respLogits, Tensor values) PolicyForward(Tensor seq, Tensor mask, int promptLength)
     {
-        if (valueHead is not null)
+        var h = m.Policy.ForwardHidden(seq, mask);                                                // [B,T,C]
+        var respLogits = ResponseHead(h, m.Policy.LmHeadWeight, promptLength);                  // [B,N,V]
+        var values = valueHead is not null ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32)   // [B,T]
+                                           : m.Value!.ForwardValues(seq, mask);
+        return (respLogits, values);
+    }
+
+    /// <summary>hidden [B,T,C] → logits of the positions P-1 .. T-2, which predict the N response tokens → [B,N,V] float32.</summary>
+    static Tensor ResponseHead(Tensor hidden, Tensor lmHead, int promptLength) =>
+        nn.functional.linear(hidden[.., (promptLength - 1)..^1], lmHead).to(ScalarType.Float32);
+
+    /// <summary>
+    /// Response-token log-probs without gradients from final hidden states [B,T,C] → [B,N]: the head and log-softmax
+    /// run a few rows at a time, so no [B,T,V] tensor exists (rollout scoring of the policy and the reference).
+    /// </summary>
+    Tensor ResponseLogProbsNoGrad(Tensor hidden, Tensor lmHead, int promptLength, Tensor resp, int rowsPerChunk = 8)
+    {
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long r = 0; r < hidden.shape[0]; r += rowsPerChunk)
         {
-            var h = m.Policy.ForwardHidden(seq, mask);                                            // [B,T,C]
-            var logits = nn.functional.linear(h, m.Policy.LmHeadWeight).to(ScalarType.Float32);
-            return (logits, withValues ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32) : null);
+            long n = Math.Min(rowsPerChunk, hidden.shape[0] - r);
+            using var chunk = NewDisposeScope();
+            var logits = ResponseHead(hidden.narrow(0, r, n), lmHead, promptLength);              // [n,N,V]
+            parts.Add(LogProbs.TokenLogProbs(logits, resp.narrow(0, r, n), cfg.Temperature).MoveToOuterDisposeScope());
         }
-        return (m.Policy.Forward(seq, mask), withValues ? m.Value!.ForwardValues(seq, mask) : null);
+        return cat(parts, 0).MoveToOuterDisposeScope();                                         // [B,N]
     }
 
     public void Dispose()
