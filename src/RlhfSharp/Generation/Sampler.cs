@@ -28,7 +28,10 @@ public static class Sampler
         var generator = options.Seed is long s ? new Generator((ulong)s, device) : null;
 
         using var cache = model.NewCache();
-        var logits = LastLogits(model.Forward(ids, mask, cache));   // [B,V]
+        // Only the last position's logits outlive their step: the prompt's [B,P,V] and each step's [B,V] are freed as
+        // soon as the next token is drawn (at a 50k vocabulary they would otherwise pile up to gigabytes).
+        Tensor logits;                                                                     // [B,V]
+        using (NewDisposeScope()) logits = LastLogits(model.Forward(ids, mask, cache)).MoveToOuterDisposeScope();
         var stopIds = (options.EosId is int e ? new[] { e } : []).Concat(options.StopIds).Distinct().ToList();
         var finished = zeros(B, dtype: ScalarType.Bool, device: device);
         var tokens = new List<Tensor>(); var logps = new List<Tensor>(); var alive = new List<Tensor>();
@@ -47,7 +50,9 @@ public static class Sampler
             if (step == options.MaxNewTokens - 1) break;
             if (stopIds.Count > 0 && step % SyncEvery == SyncEvery - 1 && finished.all().item<bool>()) break;
             mask = cat([mask, ones(B, 1, dtype: mask.dtype, device: device)], 1).MoveToOuterDisposeScope();
+            var previous = logits;
             logits = LastLogits(model.Forward(next.unsqueeze(-1), mask, cache)).MoveToOuterDisposeScope();
+            previous.Dispose();
         }
 
         var responseIds = stack(tokens, 1);                                  // [B,N]
