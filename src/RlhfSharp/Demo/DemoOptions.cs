@@ -26,10 +26,10 @@ public sealed record DemoOptions
     public int PretrainSteps { get; init; } = 700;
     public double PretrainLr { get; init; } = 3e-3;
     /// <summary>About 37 epochs of the demonstrations at a gentle rate. Measured on seed 1 (forced choice among the 8
-    /// values on held-out known facts, and samples at temperature 0.7): lr 1e-3 for 400 steps erodes recall (17/30);
-    /// 1e-3 for 100 steps keeps it (29/30) but most sampled abstentions come out garbled ("I't know.", scored as
-    /// confidently wrong), which teaches the reward model that abstaining is bad; 3e-4 for 300 steps still garbles a
-    /// third; 3e-4 for 500 steps keeps recall (28/30) and samples "I don't know." cleanly.</summary>
+    /// values on held-out known facts after the chat prompt; the pretrained model: 25/30): lr 1e-3 for 400 steps erodes
+    /// recall (17/30; answers then repeated the name); 1e-3 for 100 steps keeps it (25/30) but most sampled abstentions come out garbled ("I't know.",
+    /// scored as confidently wrong), which teaches the reward model that abstaining is bad; 3e-4 for 300 steps still
+    /// garbles a third; 3e-4 for 500 steps keeps recall (25/30) and samples "I don't know." cleanly.</summary>
     public int SftSteps { get; init; } = 500;
     public double SftLr { get; init; } = 3e-4;
     public int RewardSteps { get; init; } = 300;

@@ -91,6 +91,9 @@ public sealed class DemoReport
                 sb.AppendLine();
             }
         sb.AppendLine("## Plots\n");
+        sb.AppendLine("`ppo_reward_vs_kl.png`: one point per PPO iteration, on that iteration's sampled rollouts (RL prompts, " +
+                      "temperature as in training), not the held-out greedy answers above. Reward-model over-optimisation shows " +
+                      "as the gold reward falling while the RM score keeps rising.\n");
         foreach (var p in plots) sb.AppendLine($"![{Path.GetFileNameWithoutExtension(p)}]({Path.GetFileName(p)})\n");
         return sb.ToString();
     }
@@ -139,7 +142,9 @@ public sealed class DemoReport
             var x = kl.Select(p => p.Value).ToArray();
             var g = over.Add.Scatter(x, gold.Select(p => p.Value).ToArray()); g.LegendText = "gold reward (hedging scheme)";
             var s = over.Add.Scatter(x, score.Select(p => p.Value).ToArray()); s.LegendText = "reward-model score";
-            over.Title("PPO: reward against KL to SFT (over-optimisation shows as gold falling while RM rises)");
+            // Points only: KL goes up and down between iterations, and lines in iteration order would scribble.
+            foreach (var series in new[] { g, s }) { series.LineWidth = 0; series.MarkerSize = 6; }
+            over.Title("PPO, one point per iteration: reward against KL to SFT");
             over.XLabel("KL to SFT (nats per response)"); over.YLabel("reward"); over.ShowLegend();
             written.Add(Save(over, Path.Combine(dir, "ppo_reward_vs_kl.png")));
         }
