@@ -32,14 +32,14 @@ public sealed partial class PpoTrainer
         var respMask = gen.ResponseMask.to_type(ScalarType.Float32);                          // [B,N]
 
         var h = m.Policy.ForwardHidden(seq, mask);                                           // [B,P+N,C]
-        var oldLogp = ResponseLogProbsNoGrad(h, m.Policy.LmHeadWeight, P, resp);             // [B,N]
+        var oldLogp = ResponseLogProbs.Chunked(h, m.Policy.LmHeadWeight, P, resp, cfg.Temperature);             // [B,N]
         var values = valueHead is not null ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32)
                                            : m.Value!.ForwardValues(seq, mask);               // [B,P+N]
         var oldValues = values[.., (P - 1)..^1];                                             // [B,N] value of the state before each token
 
         var refDev = m.Reference.Device;
         var refHidden = m.Reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
-        var refLogp = ResponseLogProbsNoGrad(refHidden, m.Reference.LmHeadWeight, P, resp.to(refDev)).to(device);
+        var refLogp = ResponseLogProbs.Chunked(refHidden, m.Reference.LmHeadWeight, P, resp.to(refDev), cfg.Temperature).to(device);
 
         var rawScore = m.Reward.Score(seq, mask, responses);                                  // [B]
         var ended = resp.eq(eosId).logical_and(respMask.to_type(ScalarType.Bool)).any(-1);                    // [B]

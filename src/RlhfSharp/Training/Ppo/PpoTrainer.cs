@@ -114,32 +114,10 @@ public sealed partial class PpoTrainer : IDisposable
     (Tensor respLogits, Tensor values) PolicyForward(Tensor seq, Tensor mask, int promptLength)
     {
         var h = m.Policy.ForwardHidden(seq, mask);                                                // [B,T,C]
-        var respLogits = ResponseHead(h, m.Policy.LmHeadWeight, promptLength);                  // [B,N,V]
+        var respLogits = ResponseLogProbs.Logits(h, m.Policy.LmHeadWeight, promptLength);                  // [B,N,V]
         var values = valueHead is not null ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32)   // [B,T]
                                            : m.Value!.ForwardValues(seq, mask);
         return (respLogits, values);
-    }
-
-    /// <summary>hidden [B,T,C] → logits of the positions P-1 .. T-2, which predict the N response tokens → [B,N,V] float32.</summary>
-    static Tensor ResponseHead(Tensor hidden, Tensor lmHead, int promptLength) =>
-        nn.functional.linear(hidden[.., (promptLength - 1)..^1], lmHead).to(ScalarType.Float32);
-
-    /// <summary>
-    /// Response-token log-probs without gradients from final hidden states [B,T,C] → [B,N]: the head and log-softmax
-    /// run a few rows at a time, so no [B,T,V] tensor exists (rollout scoring of the policy and the reference).
-    /// </summary>
-    Tensor ResponseLogProbsNoGrad(Tensor hidden, Tensor lmHead, int promptLength, Tensor resp, int rowsPerChunk = 8)
-    {
-        using var scope = NewDisposeScope();
-        var parts = new List<Tensor>();
-        for (long r = 0; r < hidden.shape[0]; r += rowsPerChunk)
-        {
-            long n = Math.Min(rowsPerChunk, hidden.shape[0] - r);
-            using var chunk = NewDisposeScope();
-            var logits = ResponseHead(hidden.narrow(0, r, n), lmHead, promptLength);              // [n,N,V]
-            parts.Add(LogProbs.TokenLogProbs(logits, resp.narrow(0, r, n), cfg.Temperature).MoveToOuterDisposeScope());
-        }
-        return cat(parts, 0).MoveToOuterDisposeScope();                                         // [B,N]
     }
 
     public void Dispose()
