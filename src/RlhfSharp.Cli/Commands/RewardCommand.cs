@@ -19,6 +19,9 @@ public sealed class RewardCommand : Command<RewardCommand.Settings>
 
         [CommandOption("--normalize-rewards"), Description("After training, shift/scale scores to mean 0, std 1 on the training responses (lm-human-preferences). Default: off.")]
         public bool NormalizeRewards { get; init; }
+
+        [CommandOption("--group-rankings"), Description("Batch all C(K,2) pairs of one ranking together, each response scored once (InstructGPT); --batch-size then counts rankings. Default: off.")]
+        public bool GroupRankings { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
@@ -28,7 +31,7 @@ public sealed class RewardCommand : Command<RewardCommand.Settings>
         var config = d with
         {
             Training = s.Apply(d.Training), BatchSize = s.BatchSize ?? d.BatchSize, MaxLength = s.MaxLength ?? d.MaxLength,
-            NormalizeRewards = s.NormalizeRewards,
+            NormalizeRewards = s.NormalizeRewards, GroupRankings = s.GroupRankings,
         };
         ScalarHeadModel model;
         if (s.Model is not null) model = HfModelLoader.LoadScalarHeadFromCausalLM(s.Model, setup.Device);

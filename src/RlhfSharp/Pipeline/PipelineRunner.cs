@@ -109,7 +109,7 @@ public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, Tr
             var config = d with
             {
                 Training = p.Apply(d.Training, recipe.Seed), BatchSize = p.BatchSize ?? d.BatchSize, MaxLength = p.MaxLength ?? d.MaxLength,
-                NormalizeRewards = p.NormalizeRewards,
+                NormalizeRewards = p.NormalizeRewards, GroupRankings = p.GroupRankings,
             };
             manual_seed((long)config.Training.Seed);   // the fresh score head
             using var model = HfModelLoader.LoadScalarHeadFromCausalLM(sft, device);

@@ -32,6 +32,8 @@ public sealed record TrainingPhase
     public int? MaxLength { get; init; }
     /// <summary>reward: normalise scores after training (lm-human-preferences).</summary>
     public bool NormalizeRewards { get; init; }
+    /// <summary>reward: batch whole ranking groups (InstructGPT); batch_size then counts rankings.</summary>
+    public bool GroupRankings { get; init; }
     /// <summary>dpo: implicit-reward temperature (default 0.1, DPO paper and TRL).</summary>
     public double? Beta { get; init; }
     /// <summary>dpo: "sigmoid" (DPO) or "ipo".</summary>
@@ -98,7 +100,7 @@ public sealed record Recipe
     ];
     static readonly string[] PretrainKeys = [.. CommonKeys, "text_field", "block_size"];
     static readonly string[] SftKeys = [.. CommonKeys, "max_length"];
-    static readonly string[] RewardKeys = [.. CommonKeys, "max_length", "normalize_rewards"];
+    static readonly string[] RewardKeys = [.. CommonKeys, "max_length", "normalize_rewards", "group_rankings"];
     static readonly string[] DpoKeys = [.. CommonKeys, "max_length", "beta", "loss"];
     static readonly string[] PpoKeys =
     [
@@ -158,7 +160,7 @@ public sealed record Recipe
             EvalEvery = s.Long("eval_every"), SaveEvery = s.Long("save_every"), LogEvery = s.Long("log_every"),
             KeepCheckpoints = s.Int("keep_checkpoints"),
             TextField = s.String("text_field") ?? "text", BlockSize = s.Int("block_size"), MaxLength = s.Int("max_length"),
-            NormalizeRewards = s.Bool("normalize_rewards") ?? false, Beta = s.Double("beta"), Loss = loss,
+            NormalizeRewards = s.Bool("normalize_rewards") ?? false, GroupRankings = s.Bool("group_rankings") ?? false, Beta = s.Double("beta"), Loss = loss,
             Json = s.Json,
         };
     }

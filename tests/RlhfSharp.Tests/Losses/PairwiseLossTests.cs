@@ -35,6 +35,24 @@ public class PairwiseLossTests
     }
 
     [Fact]
+    public void WeightedLossIsTheWeightedSumOfNegativeLogSigmoids()
+    {
+        using var scope = torch.NewDisposeScope();
+        // Two groups, as ranking groups are batched: C(3,2) = 3 pairs and C(2,2) = 1 pair, weights 1/(2*3) and 1/(2*1).
+        var w = Rand(40, 4, 3.0);
+        var l = Rand(41, 4, 3.0);
+        var weights = new[] { 1 / 6.0, 1 / 6.0, 1 / 6.0, 1 / 2.0 };
+        double loss = 0;
+        for (int b = 0; b < 4; b++) loss -= weights[b] * LogSigmoid(w[b] - l[b]);
+        var sw = T(w, new long[] { 4 }).requires_grad_(true);
+        using var o = RewardModelObjective.PairwiseLoss(sw, T(l, new long[] { 4 }), T(weights, new long[] { 4 }));
+        Close(loss, S(o.Loss), 1e-6, "weighted loss");
+        o.Loss.backward();
+        var g = D(sw.grad!);
+        for (int b = 0; b < 4; b++) Close(-weights[b] * (1 - Sigmoid(w[b] - l[b])), g[b], 1e-6, $"grad {b}");
+    }
+
+    [Fact]
     public void LargeNegativeMarginStaysFinite()
     {
         using var scope = torch.NewDisposeScope();

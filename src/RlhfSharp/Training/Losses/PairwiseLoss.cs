@@ -27,11 +27,20 @@ public static class RewardModelObjective
     /// </summary>
     /// <param name="sChosen">[B] scores of the preferred responses, s_w.</param>
     /// <param name="sRejected">[B] scores of the other responses, s_l.</param>
-    public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected)
+    public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected) => PairwiseLoss(sChosen, sRejected, null);
+
+    /// <summary>
+    /// The same loss with a weight per pair, <c>loss = -Σ_b w_b log σ(s_w - s_l)</c>, the weights summing to 1. With
+    /// ranking groups batched whole, <c>w = 1 / (G · C(K_g, 2))</c> for G groups: InstructGPT's eq. 1, the mean over a
+    /// prompt's C(K,2) comparisons, then over prompts. Accuracy and margin stay plain means over pairs.
+    /// </summary>
+    /// <param name="weights">[B], or null for the plain mean.</param>
+    public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected, Tensor? weights)
     {
         using var scope = torch.NewDisposeScope();
         var margin = Masked.Up(sChosen) - Masked.Up(sRejected);               // [B]
-        var loss = -torch.nn.functional.logsigmoid(margin).mean();
+        var logLik = torch.nn.functional.logsigmoid(margin);                  // [B]
+        var loss = weights is null ? -logLik.mean() : -(logLik * weights.to_type(logLik.dtype)).sum();
         using var noGrad = torch.no_grad();
         var accuracy = margin.gt(0).to_type(margin.dtype).mean();
         var meanMargin = margin.detach().mean();

@@ -5,7 +5,7 @@ namespace RlhfSharp.Training.RewardModeling;
 /// <summary>
 /// Reward-model settings. InstructGPT (Ouyang et al. 2022, App. C.2): one epoch (more overfits), lr 9e-6 with cosine
 /// decay to 10%, batch 64 prompts; TRL <c>RewardConfig</c>: max_length 1024, grad clip 1.0 (HF max_grad_norm), weight
-/// decay 0 (HF TrainingArguments). Batch here counts pairs (each row is one chosen/rejected pair).
+/// decay 0 (HF TrainingArguments). Batch counts pairs, or ranking groups with <see cref="GroupRankings"/>.
 /// </summary>
 public sealed record RewardConfig
 {
@@ -15,8 +15,17 @@ public sealed record RewardConfig
         MaxEpochs = 1, EvalInterval = 200, SaveInterval = 500,
     };
 
-    /// <summary>Pairs per optimizer step (InstructGPT: 64 prompts per batch).</summary>
+    /// <summary>Pairs per optimizer step, or ranking groups with <see cref="GroupRankings"/> (InstructGPT: 64 prompts per batch).</summary>
     public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Batch whole ranking groups instead of single pairs: all C(K,2) pairs of one ranking (or one OpenAssistant sibling
+    /// set) form one batch element, each response is scored once, and the loss is the mean over the group's pairs, then
+    /// over groups. InstructGPT (§3.5) does this because pairs of one prompt seen in different batches overfit, and it
+    /// needs K forward rows instead of 2·C(K,2). Pairs without a group id (plain chosen/rejected records) stay single.
+    /// Off by default, so BatchSize keeps counting pairs.
+    /// </summary>
+    public bool GroupRankings { get; init; }
 
     /// <summary>Longest tokenized prompt + response; TRL max_length 1024. 0 = the model's context.</summary>
     public int MaxLength { get; init; }

@@ -47,7 +47,9 @@ public static class RewardTrainer
         var train = Encode(pairs, chatFormat, tokenizer, maxLength, model, "reward data");
         var eval = evalPairs is { Count: > 0 } ? Encode(evalPairs, chatFormat, tokenizer, maxLength, model, "reward eval data") : null;
         int padId = tokenizer.PadId ?? tokenizer.EosId ?? 0;
-        var task = new RewardTask(model, train, eval, padId, config.BatchSize);
+        ISupervisedTask task = config.GroupRankings
+            ? new GroupedRewardTask(model, RankingGroups.From(train, pairs.Select(p => p.GroupId).ToList()), eval, padId, config.BatchSize)
+            : new RewardTask(model, train, eval, padId, config.BatchSize);
         return SupervisedLoop.Run(new SupervisedRun
         {
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
@@ -115,15 +117,55 @@ public static class RewardTrainer
             }, rows.Sum(r => (long)r.Count));
         }
 
-        public IReadOnlyDictionary<string, double>? Evaluate()
+        public IReadOnlyDictionary<string, double>? Evaluate() => EvaluatePairs(model, eval, padId, batchSize);
+    }
+
+    /// <summary>Batches whole ranking groups: each distinct response is scored once and the group's pairs are weighted
+    /// 1 / (groups · C(K,2)) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>).</summary>
+    sealed class GroupedRewardTask(ScalarHeadModel model, List<RankingGroup> groups, List<(int[] Chosen, int[] Rejected)>? eval,
+        int padId, int batchSize) : ISupervisedTask
+    {
+        public string Phase => "reward";
+        public int ExampleCount => groups.Count;
+
+        public MicroBatchOutput Forward(long[] indices)
         {
-            if (eval is null) return null;
-            var ps = ScorePairs(model, eval, padId, batchSize);
-            return new Dictionary<string, double>
+            var rows = new List<IReadOnlyList<int>>();
+            var chosenRow = new List<long>(); var rejectedRow = new List<long>(); var weight = new List<float>();
+            foreach (var g in indices.Select(i => groups[(int)i]))
             {
-                ["eval_accuracy"] = ps.Accuracy, ["eval_margin"] = ps.MeanMargin,
-                ["eval_reward_mean"] = ps.RewardMean, ["eval_reward_std"] = ps.RewardStd,
-            };
+                int offset = rows.Count;
+                rows.AddRange(g.Rows);
+                for (int p = 0; p < g.Chosen.Length; p++)
+                {
+                    chosenRow.Add(offset + g.Chosen[p]); rejectedRow.Add(offset + g.Rejected[p]);
+                    weight.Add(1f / (indices.Length * g.Chosen.Length));
+                }
+            }
+            var dev = model.Device;
+            var (ids, mask) = TokenBatch.RightPadded(rows, padId, dev);                    // [R,T]
+            var scores = model.Score(ids, mask);                                            // [R]
+            var pl = RewardModelObjective.PairwiseLoss(scores.index_select(0, tensor(chosenRow.ToArray(), device: dev)),
+                                                       scores.index_select(0, tensor(rejectedRow.ToArray(), device: dev)),
+                                                       tensor(weight.ToArray(), device: dev));   // pairs [P]
+            var s = scores.detach();
+            return new MicroBatchOutput(pl.Loss, new Dictionary<string, Tensor>
+            {
+                ["accuracy"] = pl.Accuracy, ["margin"] = pl.Margin, ["reward_mean"] = s.mean(), ["reward_std"] = s.std(),
+            }, rows.Sum(r => (long)r.Count));
         }
+
+        public IReadOnlyDictionary<string, double>? Evaluate() => EvaluatePairs(model, eval, padId, batchSize);
+    }
+
+    static Dictionary<string, double>? EvaluatePairs(ScalarHeadModel model, List<(int[] Chosen, int[] Rejected)>? eval, int padId, int batchSize)
+    {
+        if (eval is null) return null;
+        var ps = ScorePairs(model, eval, padId, batchSize);
+        return new Dictionary<string, double>
+        {
+            ["eval_accuracy"] = ps.Accuracy, ["eval_margin"] = ps.MeanMargin,
+            ["eval_reward_mean"] = ps.RewardMean, ["eval_reward_std"] = ps.RewardStd,
+        };
     }
 }
