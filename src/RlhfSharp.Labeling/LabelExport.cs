@@ -6,7 +6,7 @@ namespace RlhfSharp.Labeling;
 /// <summary>
 /// Turns each label's ranking into its C(K,2) comparisons, best-first order: for ranking
 /// [a,b,c] the pairs are (a,b), (a,c), (b,c). One JSON line per pair, keys in this order:
-/// <c>{"prompt","chosen","rejected","labeler","task_id","ratings","flags"}</c>. The reward trainer
+/// <c>{"prompt","chosen","rejected","labeler","task_id","group_id","ratings","flags"}</c> (group_id = task/labeler). The reward trainer
 /// reads prompt/chosen/rejected; ratings and flags are the two responses' own
 /// (<c>{"chosen":r,"rejected":r}</c>, <c>{"chosen":[...],"rejected":[...]}</c>).
 /// </summary>
@@ -31,6 +31,8 @@ public static class LabelExport
             w.WriteString("rejected", l.Responses[rejected]);
             w.WriteString("labeler", l.Labeler);
             w.WriteString("task_id", l.TaskId);
+            // One labeler's ranking of one task: `rlhf reward --group-rankings` batches its C(K,2) pairs together.
+            w.WriteString("group_id", $"{l.TaskId}/{l.Labeler}");
             w.WriteStartObject("ratings");
             w.WriteNumber("chosen", l.Ratings[chosen]);
             w.WriteNumber("rejected", l.Ratings[rejected]);

@@ -47,8 +47,9 @@ public static class ComparisonReader
         switch (format)
         {
             case ComparisonFormat.PromptChosenRejected:
+                // An optional "group_id" (the labeling app's export writes task/labeler) marks pairs of one ranking.
                 return [new Comparison(r.RequireString("prompt"), r.RequireString("chosen"), r.RequireString("rejected"))
-                    { Metadata = r.Extras("prompt", "chosen", "rejected"), Source = src }];
+                    { Metadata = r.Extras("prompt", "chosen", "rejected"), Source = src, GroupId = r.OptionalString("group_id") }];
             case ComparisonFormat.HhTranscripts:
                 var chosen = r.RequireString("chosen");
                 var rejected = r.RequireString("rejected");

@@ -55,6 +55,18 @@ public class ComparisonReaderTests
     }
 
     [Fact]
+    public void GroupIdMarksPairsOfOneRanking()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("export.jsonl",
+            """{"prompt": "p", "chosen": "a", "rejected": "b", "group_id": "t/ann"}""" + "\n" +
+            """{"prompt": "p", "chosen": "a", "rejected": "c", "group_id": "t/ann"}""" + "\n" +
+            """{"prompt": "q", "chosen": "x", "rejected": "y"}""");
+        var pairs = ComparisonReader.Read(path).Pairs;
+        Assert.Equal(["t/ann", "t/ann", null], pairs.Select(p => p.GroupId));
+    }
+
+    [Fact]
     public void RankingsBecomeAllPairsWithTheHigherRankedChosen()
     {
         using var dir = new TempDir();

@@ -111,9 +111,9 @@ public class LabelStoreTests
         var lines = LabelExport.PairLines(label).ToList();
         Assert.Equal(
         [
-            """{"prompt":"P","chosen":"r2","rejected":"r0","labeler":"ann","task_id":"t","ratings":{"chosen":7,"rejected":4},"flags":{"chosen":[],"rejected":[]}}""",
-            """{"prompt":"P","chosen":"r2","rejected":"r1","labeler":"ann","task_id":"t","ratings":{"chosen":7,"rejected":1},"flags":{"chosen":[],"rejected":["harmful_advice"]}}""",
-            """{"prompt":"P","chosen":"r0","rejected":"r1","labeler":"ann","task_id":"t","ratings":{"chosen":4,"rejected":1},"flags":{"chosen":[],"rejected":["harmful_advice"]}}""",
+            """{"prompt":"P","chosen":"r2","rejected":"r0","labeler":"ann","task_id":"t","group_id":"t/ann","ratings":{"chosen":7,"rejected":4},"flags":{"chosen":[],"rejected":[]}}""",
+            """{"prompt":"P","chosen":"r2","rejected":"r1","labeler":"ann","task_id":"t","group_id":"t/ann","ratings":{"chosen":7,"rejected":1},"flags":{"chosen":[],"rejected":["harmful_advice"]}}""",
+            """{"prompt":"P","chosen":"r0","rejected":"r1","labeler":"ann","task_id":"t","group_id":"t/ann","ratings":{"chosen":4,"rejected":1},"flags":{"chosen":[],"rejected":["harmful_advice"]}}""",
         ], lines);
     }
 
