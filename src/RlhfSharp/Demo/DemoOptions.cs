@@ -32,7 +32,13 @@ public sealed record DemoOptions
     /// garbles a third; 3e-4 for 500 steps keeps recall (25/30) and samples "I don't know." cleanly.</summary>
     public int SftSteps { get; init; } = 500;
     public double SftLr { get; init; } = 3e-4;
-    public int RewardSteps { get; init; } = 300;
+    /// <summary>Steps of <see cref="RewardBatchSize"/> whole rankings (about 4 epochs of ~190 rankings). Seed 1, held-out
+    /// accuracy against the gold labeler: grouped, 12 / 25 / 50 / 100 steps of 16 rankings gave 0.77 / 0.76 / 0.79 /
+    /// 0.78; pairs batched singly, 50 / 100 / 300 / 600 steps of 32 pairs gave 0.74 / 0.77 / 0.74 / 0.69, at 3.6x the
+    /// forward rows of 50 grouped steps.</summary>
+    public int RewardSteps { get; init; } = 50;
+    /// <summary>Rankings per reward-model step; each ranking's C(K,2) pairs share one batch element (InstructGPT 3.5).</summary>
+    public int RewardBatchSize { get; init; } = 16;
     /// <summary>Ranking tasks per RL prompt, each on fresh samples.</summary>
     public int RankingsPerPrompt { get; init; } = 3;
     public double RewardLr { get; init; } = 3e-4;
@@ -63,15 +69,15 @@ public sealed record DemoOptions
     {
         KnownEntities = 16, UnknownEntities = 16, CorpusRepeats = 6, VocabSize = 600,
         Layers = 2, Dim = 64, Heads = 2,
-        PretrainSteps = 150, SftSteps = 50, RewardSteps = 50, PpoIterations = 6, PpoRolloutBatch = 16, DpoSteps = 30,
+        PretrainSteps = 150, SftSteps = 50, RewardSteps = 20, PpoIterations = 6, PpoRolloutBatch = 16, DpoSteps = 30,
         BatchSize = 16,
     };
 
-    /// <summary>On a GPU the same task runs with a larger model and longer phases.</summary>
+    /// <summary>On a GPU the same task runs with a larger model and longer phases (not yet run on a GPU by this project).</summary>
     public static DemoOptions Cuda => new()
     {
         KnownEntities = 80, UnknownEntities = 80, Layers = 6, Dim = 256, Heads = 8,
-        PretrainSteps = 2000, SftSteps = 300, RewardSteps = 400, PpoIterations = 100, PpoRolloutBatch = 64, DpoSteps = 300,
+        PretrainSteps = 2000, RewardSteps = 100, PpoIterations = 100, PpoRolloutBatch = 64, DpoSteps = 300,
         BatchSize = 64, Device = "cuda",
     };
 }

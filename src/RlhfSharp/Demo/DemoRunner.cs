@@ -97,7 +97,7 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
         Phase("reward model", () =>
         {
             using var rm = HfModelLoader.LoadScalarHeadFromCausalLM(Models("sft"), device);
-            RewardTrainer.Run(new RewardConfig { Training = Train(o.RewardLr, o.RewardSteps, 10), BatchSize = o.BatchSize },
+            RewardTrainer.Run(new RewardConfig { Training = Train(o.RewardLr, o.RewardSteps, 10), BatchSize = o.RewardBatchSize, GroupRankings = true },
                 rm, tok, format, labels.Pairs, heldOutLabels.Pairs, Models("rm"), progress, tokDir);
         });
 

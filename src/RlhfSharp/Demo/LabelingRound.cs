@@ -59,7 +59,8 @@ public static class LabelingRound
             agree += ag; shared += n;
             tasks.Add(new LabelTask(q, responses, goldSets[t], a, b));
             // The reward trainer renders prompt and reply with the chat format, as PPO's sampled sequences are.
-            var ranking = new Ranking(q.Prompt, responses, a);
+            // The task id groups the ranking's pairs, so the reward model can batch them whole (InstructGPT 3.5).
+            var ranking = new Ranking(q.Prompt, responses, a) { Source = $"labeling task {seed}/{t}" };
             pairs.AddRange(ranking.ToPairs());
         }
         return new LabelingResult(tasks, pairs, sigma, shared == 0 ? double.NaN : (double)agree / shared, shared);
