@@ -22,7 +22,7 @@ public static class LabelingRound
     public const double SharedTasteStd = 0.25;
 
     public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
-                                     int eosId, int padId, int maxNewTokens, int seed, double temperature = 0.7)
+                                     int eosId, int padId, int maxNewTokens, int seed, double temperature)
     {
         var rng = new Random(seed);
         // Draw up to 2K samples so that about K distinct responses survive de-duplication.

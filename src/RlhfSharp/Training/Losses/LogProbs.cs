@@ -68,8 +68,9 @@ public static class LogProbs
     /// <summary>
     /// logits in compute dtype, divided by temperature (no division when it is 1). In float32, logits more than
     /// <see cref="Float32LogitFloor"/> below the row's maximum are raised to that floor (a constant, so they get no
-    /// gradient): their probabilities, &lt; e^-80, would otherwise be denormal floats in the softmax of the backward
-    /// pass, which CPUs process tens of times slower — a peaked policy then trains 10–20× slower. The change in any
+    /// gradient): on CPU, <c>exp</c> of logits far below the maximum underflows on a slow path. Measured on this op
+    /// ([16,64,8192], forward + backward): rows with all but one logit near -120 took 152 ms without the floor and 98 ms
+    /// with it; ordinary rows 59 ms without and 105 ms with (README, known limitations). The change in any
     /// log-probability is below 1e-30.
     /// </summary>
     private static Tensor Scaled(Tensor logits, double temperature)

@@ -22,8 +22,7 @@ public static class RewardModelObjective
     /// </code>
     /// computed with <c>logsigmoid</c>, which is stable for any margin (log(sigmoid(·)) underflows to
     /// -Inf for margins below about -100 in float32). InstructGPT puts all C(K, 2) pairs of a prompt
-    /// in one batch element and divides by C(K, 2); here each row is one pair, so the caller expands
-    /// rankings into pairs (Data) and the mean over rows is that average.
+    /// in one batch element and divides by C(K, 2): the weighted overload below does that.
     /// </summary>
     /// <param name="sChosen">[B] scores of the preferred responses, s_w.</param>
     /// <param name="sRejected">[B] scores of the other responses, s_l.</param>

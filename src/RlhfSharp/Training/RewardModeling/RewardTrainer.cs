@@ -31,7 +31,8 @@ public sealed record PairScores(double[] Chosen, double[] Rejected)
 /// <summary>
 /// Phase 3.1: the reward model (InstructGPT §3.5). A <see cref="ScalarHeadModel"/> (HF *ForSequenceClassification,
 /// usually <c>HfModelLoader.LoadScalarHeadFromCausalLM(sftDir)</c>) scores prompt + response at its last real token;
-/// each batch holds the chosen and the rejected rows of its pairs together; loss <c>-mean log sigmoid(s_w - s_l)</c>.
+/// a batch element is one pair, or with <see cref="RewardConfig.GroupRankings"/> one whole ranking whose distinct responses
+/// are scored once; loss <c>-mean log sigmoid(s_w - s_l)</c>, averaged per ranking and then over rankings.
 /// Conversations are rendered with the chat format exactly as PPO's rollouts are (prompt, assistant reply, end of turn),
 /// so the RM scores the text it will see in PPO. Metrics: accuracy, margin, reward mean/std (train and eval).
 /// </summary>
@@ -47,9 +48,9 @@ public static class RewardTrainer
         var train = Encode(pairs, chatFormat, tokenizer, maxLength, model, "reward data");
         var eval = evalPairs is { Count: > 0 } ? Encode(evalPairs, chatFormat, tokenizer, maxLength, model, "reward eval data") : null;
         int padId = tokenizer.PadId ?? tokenizer.EosId ?? 0;
-        ISupervisedTask task = config.GroupRankings
-            ? new GroupedRewardTask(model, RankingGroups.From(train, pairs.Select(p => p.GroupId).ToList()), eval, padId, config.BatchSize)
-            : new RewardTask(model, train, eval, padId, config.BatchSize);
+        // Without GroupRankings every pair is a group of its own: the same task, batch counting pairs.
+        var groups = RankingGroups.From(train, pairs.Select(p => config.GroupRankings ? p.GroupId : null).ToList());
+        var task = new RewardTask(model, groups, eval, padId, config.BatchSize);
         return SupervisedLoop.Run(new SupervisedRun
         {
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
@@ -94,35 +95,10 @@ public static class RewardTrainer
     public static PairScores ScorePairs(ScalarHeadModel model, IReadOnlyList<(int[] Chosen, int[] Rejected)> pairs, int padId, int batchSize = 16) =>
         new(Score(model, pairs.Select(p => p.Chosen).ToList(), padId, batchSize), Score(model, pairs.Select(p => p.Rejected).ToList(), padId, batchSize));
 
-    sealed class RewardTask(ScalarHeadModel model, List<(int[] Chosen, int[] Rejected)> train, List<(int[] Chosen, int[] Rejected)>? eval,
-        int padId, int batchSize) : ISupervisedTask
-    {
-        public string Phase => "reward";
-        public int ExampleCount => train.Count;
-
-        public MicroBatchOutput Forward(long[] indices)
-        {
-            int B = indices.Length;
-            // Chosen rows first, then rejected: one forward pass for both halves of every pair.
-            var rows = indices.Select(i => (IReadOnlyList<int>)train[(int)i].Chosen)
-                              .Concat(indices.Select(i => (IReadOnlyList<int>)train[(int)i].Rejected)).ToList();
-            var (ids, mask) = TokenBatch.RightPadded(rows, padId, model.Device);       // [2B,T]
-            var scores = model.Score(ids, mask);                                         // [2B]
-            var chosen = scores[..B]; var rejected = scores[B..];
-            var pl = RewardModelObjective.PairwiseLoss(chosen, rejected);
-            var s = scores.detach();
-            return new MicroBatchOutput(pl.Loss, new Dictionary<string, Tensor>
-            {
-                ["accuracy"] = pl.Accuracy, ["margin"] = pl.Margin, ["reward_mean"] = s.mean(), ["reward_std"] = s.std(),
-            }, rows.Sum(r => (long)r.Count));
-        }
-
-        public IReadOnlyDictionary<string, double>? Evaluate() => EvaluatePairs(model, eval, padId, batchSize);
-    }
-
     /// <summary>Batches whole ranking groups: each distinct response is scored once and the group's pairs are weighted
-    /// 1 / (groups · C(K,2)) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>).</summary>
-    sealed class GroupedRewardTask(ScalarHeadModel model, List<RankingGroup> groups, List<(int[] Chosen, int[] Rejected)>? eval,
+    /// 1 / (groups · C(K,2)) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>); with
+    /// single-pair groups that is the plain mean over pairs.</summary>
+    sealed class RewardTask(ScalarHeadModel model, List<RankingGroup> groups, List<(int[] Chosen, int[] Rejected)>? eval,
         int padId, int batchSize) : ISupervisedTask
     {
         public string Phase => "reward";
@@ -155,17 +131,15 @@ public static class RewardTrainer
             }, rows.Sum(r => (long)r.Count));
         }
 
-        public IReadOnlyDictionary<string, double>? Evaluate() => EvaluatePairs(model, eval, padId, batchSize);
-    }
-
-    static Dictionary<string, double>? EvaluatePairs(ScalarHeadModel model, List<(int[] Chosen, int[] Rejected)>? eval, int padId, int batchSize)
-    {
-        if (eval is null) return null;
-        var ps = ScorePairs(model, eval, padId, batchSize);
-        return new Dictionary<string, double>
+        public IReadOnlyDictionary<string, double>? Evaluate()
         {
-            ["eval_accuracy"] = ps.Accuracy, ["eval_margin"] = ps.MeanMargin,
-            ["eval_reward_mean"] = ps.RewardMean, ["eval_reward_std"] = ps.RewardStd,
-        };
+            if (eval is null) return null;
+            var ps = ScorePairs(model, eval, padId, batchSize);
+            return new Dictionary<string, double>
+            {
+                ["eval_accuracy"] = ps.Accuracy, ["eval_margin"] = ps.MeanMargin,
+                ["eval_reward_mean"] = ps.RewardMean, ["eval_reward_std"] = ps.RewardStd,
+            };
+        }
     }
 }
