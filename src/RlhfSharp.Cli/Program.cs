@@ -1,11 +1,9 @@
 using RlhfSharp.Cli;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Devices;
 
 // The `rlhf` command. Commands are registered in RlhfApp.cs, one command per file under Commands/.
-// A PyTorch libtorch named by RLHF_LIBTORCH_DIR must be loaded before anything touches TorchSharp.
-return CliErrors.Run(() =>
-{
-    DeviceSetup.PreloadExternalLibTorch();
-    // Spectre.Console.Cli refuses one-letter long options, but the documented spelling of generate-tasks is --k.
-    return RlhfApp.Create().Run(args.Select(a => a == "--k" ? "-k" : a).ToArray());
-});
+// Ctrl+C asks the running phase to stop between steps; its last checkpoint stays, so --resume continues exactly.
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
+return new CliRunner(RlhfApp.Commands, Console.Out, Console.Error).Run(args, cancellation.Token, beforeRun: () => DeviceSetup.PreloadExternalLibTorch());

@@ -1,35 +1,28 @@
-using System.ComponentModel;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Demo;
-using RlhfSharp.Training.Core;
-using Spectre.Console.Cli;
 
 namespace RlhfSharp.Cli.Commands;
 
-public sealed class DemoCommand : Command<DemoCommand.Settings>
+/// <summary><c>rlhf demo</c>: the whole pipeline on the built-in task (see <see cref="DemoRunner"/>).</summary>
+public sealed class DemoCommand : CliCommand
 {
-    public sealed class Settings : CommandSettings
+    static readonly CliOption Output = new CliOption("--output", "DIR", "Where models, report.md, report.json and plots go.") { Default = "./demo-output" };
+    static readonly CliOption Seed = new CliOption("--seed", "N", "Seed of the world, the data and every model.") { Default = "1" };
+    static readonly CliOption Quick = CliOption.Switch("--quick", "A small, fast run (about 15 seconds on 2 cores) that shows the plumbing, not the effect.");
+
+    public override string Description => "Run the whole InstructGPT pipeline on a built-in task and report what each phase did.";
+    public override IReadOnlyList<CliOption> Options => [Output, Seed, Quick, SharedOptions.Device with { Help = SharedOptions.Device.Help + " On cuda the demo uses a larger model and longer phases." }];
+
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        [CommandOption("--output <DIR>"), Description("Where models, report.md, report.json and plots go. Default: ./demo-output")]
-        public string Output { get; init; } = "demo-output";
-
-        [CommandOption("--seed <S>"), Description("Seed of the world, the data and every model. Default: 1")]
-        public int Seed { get; init; } = 1;
-
-        [CommandOption("--quick"), Description("A small, fast run (about 2 minutes on 2 cores) that shows the plumbing, not the effect.")]
-        public bool Quick { get; init; }
-
-        [CommandOption("--device <DEVICE>"), Description("cpu or cuda. On cuda the demo uses a larger model and longer phases. Default: cpu")]
-        public string Device { get; init; } = "cpu";
-    }
-
-    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
-    {
-        var options = (s.Quick ? DemoOptions.Quick : s.Device.StartsWith("cuda") ? DemoOptions.Cuda : DemoOptions.Default)
-            with { Seed = s.Seed, Device = s.Device };
-        var report = ConsoleProgress.Run(progress => new DemoRunner(options, s.Output, progress).Run());
+        var device = args.String(SharedOptions.Device) ?? "cpu";
+        var output = args.String(Output) ?? "demo-output";
+        var options = (args.Switch(Quick) ? DemoOptions.Quick : device.StartsWith("cuda") ? DemoOptions.Cuda : DemoOptions.Default)
+            with { Seed = args.Int(Seed, 1), Device = device };
+        var report = ConsoleProgress.Run(progress => new DemoRunner(options, output, progress, cancellation).Run());
         Console.WriteLine(report.Table());
         Console.WriteLine($"reward model: accuracy vs gold {report.RmAccuracyVsGold:P1}, labeler agreement {report.Labels.MeasuredAgreement:P1}, {report.Labels.Pairs.Count} pairs");
-        Console.WriteLine($"{report.Seconds:F0} s; report: {Path.Combine(s.Output, "report.md")}");
+        Console.WriteLine($"{report.Seconds:F0} s; report: {Path.Combine(output, "report.md")}");
         return 0;
     }
 }

@@ -1,29 +1,36 @@
-using System.ComponentModel;
 using System.Text.Json;
 using RlhfSharp.Checkpoints;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Data;
 using RlhfSharp.Devices;
 using RlhfSharp.Evaluation;
-using Spectre.Console.Cli;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf eval perplexity`: exp(total NLL / total predicted tokens) of a causal LM over a data file's records.</summary>
-public sealed class EvalPerplexityCommand : Command<EvalPerplexityCommand.Settings>
+/// <summary><c>rlhf eval perplexity</c>: exp(total NLL / total predicted tokens) of a causal LM over a data file's records.</summary>
+public sealed class EvalPerplexityCommand : CliCommand
 {
-    public sealed class Settings : EvalTextSettings { }
+    public static readonly CliOption TextField = new CliOption("--field", "NAME", "Record field that holds the text.") { Default = "text" };
+    public static readonly CliOption TextData = SharedOptions.Data with { Help = "Records: .jsonl, .json, .parquet (one text per record) or .txt (one text)." };
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override string Description => "Perplexity = exp(total NLL / total predicted tokens) of an LM over the records of a data file.";
+    public override IReadOnlyList<CliOption> Options =>
+        [SharedOptions.Model with { Required = true }, TextData, TextField, SharedOptions.BatchSize, SharedOptions.Device, SharedOptions.Json];
+
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        var device = DeviceSetup.Resolve(settings.Device);
-        var (_, tokenizer) = ModelFolder.Open(settings.Model);
-        var texts = PretrainingReader.ReadDocuments(settings.Data!, settings.Field).ToList();   // reads it all: errors before the model loads
-        using var model = HfModelLoader.LoadCausalLM(settings.Model!, device);
-        Console.Error.WriteLine($"{texts.Count} records from {settings.Data} on {device}");
-        var r = Perplexity.Compute(model, tokenizer, texts, device, settings.BatchSize);
-        Console.Out.WriteLine(settings.Json
-            ? JsonSerializer.Serialize(new { perplexity = r.Perplexity, tokens = r.Tokens })
-            : $"perplexity {r.Perplexity:G6} over {r.Tokens} predicted tokens (mean NLL {r.MeanNll:G6} nats)");
+        int batchSize = args.Int(SharedOptions.BatchSize, 8);
+        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
+        var device = DeviceSetup.Resolve(args.String(SharedOptions.Device));
+        var folder = ModelFolder.Open(args.Required(SharedOptions.Model));
+        var data = args.Required(TextData);
+        var texts = PretrainingReader.ReadDocuments(data, args.String(TextField) ?? "text").ToList();   // reads it all: errors before the model loads
+        using var model = folder.LoadCausalLM(device);
+        Console.Error.WriteLine($"{texts.Count} records from {data} on {device}");
+        var result = Perplexity.Compute(model, folder.Tokenizer, texts, device, batchSize);
+        Console.Out.WriteLine(args.Switch(SharedOptions.Json)
+            ? JsonSerializer.Serialize(new { perplexity = result.Perplexity, tokens = result.Tokens })
+            : $"perplexity {result.Perplexity:G6} over {result.Tokens} predicted tokens (mean NLL {result.MeanNll:G6} nats)");
         return 0;
     }
 }

@@ -1,64 +1,47 @@
-using System.ComponentModel;
 using System.Text.Json.Nodes;
 using RlhfSharp.Checkpoints;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Data;
+using RlhfSharp.Devices;
 using RlhfSharp.Evaluation;
-using RlhfSharp.Tokenization;
 using RlhfSharp.Training.RewardModeling;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary><c>rlhf eval reward-accuracy --model DIR --data FILE [--json]</c>: held-out pair accuracy of a reward model,
 /// on any comparison format, with pairs rendered exactly as <c>rlhf reward</c> trains on them.</summary>
-public sealed class EvalRewardAccuracyCommand : Command<EvalRewardAccuracyCommand.Settings>
+public sealed class EvalRewardAccuracyCommand : CliCommand
 {
-    public sealed class Settings : CommandSettings
+    static readonly CliOption Comparisons = SharedOptions.Data with { Help = "Comparisons: prompt/chosen/rejected, HH transcripts, rankings or OpenAssistant trees." };
+    static readonly CliOption MaxLength = new CliOption("--max-length", "N", "Longest prompt + response in tokens.") { Default = "the model's context" };
+
+    public override string Description => "Reward-model accuracy on comparison pairs.";
+    public override IReadOnlyList<CliOption> Options =>
+    [
+        SharedOptions.Model with { Help = "A reward-model folder (*ForSequenceClassification) with its tokenizer.", Required = true },
+        Comparisons, MaxLength, SharedOptions.BatchSize with { Default = "16" }, SharedOptions.Device, SharedOptions.Json,
+    ];
+
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        [CommandOption("--model <DIR>"), Description("A reward model folder (*ForSequenceClassification) with its tokenizer.")]
-        public string Model { get; init; } = "";
-
-        [CommandOption("--data <FILE>"), Description("Comparisons: prompt/chosen/rejected, HH transcripts, rankings or OpenAssistant trees.")]
-        public string Data { get; init; } = "";
-
-        [CommandOption("--json"), Description("Print {\"accuracy\", \"pairs\", ...} as one JSON object on stdout.")]
-        public bool Json { get; init; }
-
-        [CommandOption("--max-length <N>"), Description("Longest prompt + response in tokens. Default: the model's context.")]
-        public int? MaxLength { get; init; }
-
-        [CommandOption("--batch-size <N>"), Description("Rows scored per forward pass. Default: 16.")]
-        public int BatchSize { get; init; } = 16;
-
-        [CommandOption("--device <DEVICE>"), Description("cpu, cuda or cuda:N. Default: cpu.")]
-        public string Device { get; init; } = "cpu";
-
-        public override ValidationResult Validate() =>
-            Model.Length == 0 ? ValidationResult.Error("--model is required")
-            : Data.Length == 0 ? ValidationResult.Error("--data is required")
-            : BatchSize < 1 ? ValidationResult.Error("--batch-size must be >= 1")
-            : ValidationResult.Success();
-    }
-
-    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
-    {
-        var device = TrainSetup.ParseDevice(s.Device);
-        var model = HfModelLoader.LoadScalarHead(s.Model, device);
-        var tokenizer = TokenizerLoader.FromFolder(s.Model);
-        var format = ChatFormats.FromTokenizerConfig(s.Model);
-        var pairs = ComparisonReader.Read(s.Data, warnings: Console.Error).Pairs;
-        int maxLength = s.MaxLength is int m and > 0 ? Math.Min(m, model.Config.MaxPositions) : model.Config.MaxPositions;
-        var encoded = RewardTrainer.Encode(pairs, format, tokenizer, maxLength, model, s.Data);
-        var r = RewardAccuracy.Compute(model, encoded, tokenizer.PadId ?? tokenizer.EosId ?? 0, device, s.BatchSize);
-        if (s.Json)
+        int batchSize = args.Int(SharedOptions.BatchSize, 16);
+        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
+        var device = DeviceSetup.Resolve(args.String(SharedOptions.Device));
+        var folder = ModelFolder.Open(args.Required(SharedOptions.Model));
+        var data = args.Required(Comparisons);
+        var pairs = ComparisonReader.Read(data, warnings: Console.Error).Pairs;
+        using var model = folder.LoadScalarHead(device);
+        int maxLength = args.Int(MaxLength, 0) is int given and > 0 ? Math.Min(given, folder.ContextLength) : folder.ContextLength;
+        var encoded = RewardTrainer.Encode(pairs, folder.ChatFormat, folder.Tokenizer, maxLength, model, data);
+        var result = RewardAccuracy.Compute(model, encoded, folder.PadId, device, batchSize);
+        if (args.Switch(SharedOptions.Json))
             Console.WriteLine(new JsonObject
             {
-                ["accuracy"] = r.Accuracy, ["pairs"] = r.Pairs, ["mean_margin"] = r.MeanMargin,
-                ["reward_mean"] = r.RewardMean, ["reward_std"] = r.RewardStd,
+                ["accuracy"] = result.Accuracy, ["pairs"] = result.Pairs, ["mean_margin"] = result.MeanMargin,
+                ["reward_mean"] = result.RewardMean, ["reward_std"] = result.RewardStd,
             }.ToJsonString());
         else
-            Console.WriteLine($"accuracy {r.Accuracy:P2} on {r.Pairs} pairs; mean margin {r.MeanMargin:G4}; reward mean {r.RewardMean:G4}, std {r.RewardStd:G4}");
+            Console.WriteLine($"accuracy {result.Accuracy:P2} on {result.Pairs} pairs; mean margin {result.MeanMargin:G4}; reward mean {result.RewardMean:G4}, std {result.RewardStd:G4}");
         return 0;
     }
 }

@@ -1,30 +1,38 @@
-using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using RlhfSharp.Checkpoints;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Data;
 using RlhfSharp.Devices;
 using RlhfSharp.Evaluation;
-using Spectre.Console.Cli;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf eval reward`: the reward model's score of each record of a data file, in order.</summary>
-public sealed class EvalRewardCommand : Command<EvalRewardCommand.Settings>
+/// <summary><c>rlhf eval reward</c>: the reward model's score of each record of a data file, in order.</summary>
+public sealed class EvalRewardCommand : CliCommand
 {
-    public sealed class Settings : EvalTextSettings { }
+    public override string Description => "Reward-model score of each record of a data file, in order.";
+    public override IReadOnlyList<CliOption> Options =>
+    [
+        SharedOptions.Model with { Help = "A reward-model folder (*ForSequenceClassification) with its tokenizer.", Required = true },
+        EvalPerplexityCommand.TextData, EvalPerplexityCommand.TextField with { Help = "Record field that holds the text to score (prompt and response together)." },
+        SharedOptions.BatchSize, SharedOptions.Device, SharedOptions.Json,
+    ];
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        var device = DeviceSetup.Resolve(settings.Device);
-        var (_, tokenizer) = ModelFolder.Open(settings.Model);
-        var texts = PretrainingReader.ReadDocuments(settings.Data!, settings.Field).ToList();
-        using var rm = HfModelLoader.LoadScalarHead(settings.Model!, device);
-        var scores = RewardScoring.Score(rm, tokenizer, texts, device, settings.BatchSize);
+        int batchSize = args.Int(SharedOptions.BatchSize, 8);
+        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
+        var device = DeviceSetup.Resolve(args.String(SharedOptions.Device));
+        var folder = ModelFolder.Open(args.Required(SharedOptions.Model));
+        var data = args.Required(EvalPerplexityCommand.TextData);
+        var texts = PretrainingReader.ReadDocuments(data, args.String(EvalPerplexityCommand.TextField) ?? "text").ToList();
+        using var rm = folder.LoadScalarHead(device);
+        var scores = RewardScoring.Score(rm, folder.Tokenizer, texts, device, batchSize);
         if (scores.Length > 0)
-            Console.Error.WriteLine($"{scores.Length} records from {settings.Data}: mean {scores.Average():G6}, min {scores.Min():G6}, max {scores.Max():G6}");
-        if (settings.Json) Console.Out.WriteLine(JsonSerializer.Serialize(new { scores }));
-        else foreach (var s in scores) Console.Out.WriteLine(s.ToString("R", CultureInfo.InvariantCulture));
+            Console.Error.WriteLine($"{scores.Length} records from {data}: mean {scores.Average():G6}, min {scores.Min():G6}, max {scores.Max():G6}");
+        if (args.Switch(SharedOptions.Json)) Console.Out.WriteLine(JsonSerializer.Serialize(new { scores }));
+        else foreach (var score in scores) Console.Out.WriteLine(score.ToString("R", CultureInfo.InvariantCulture));
         return 0;
     }
 }

@@ -1,27 +1,23 @@
-using System.ComponentModel;
-using Spectre.Console.Cli;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Labeling;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf label add-labeler`: prints the new labeler's token once; the store keeps only its hash.</summary>
-public sealed class LabelAddLabelerCommand : Command<LabelAddLabelerCommand.Settings>
+/// <summary><c>rlhf label add-labeler</c>: prints the new labeler's token once; the store keeps only its hash.</summary>
+public sealed class LabelAddLabelerCommand : CliCommand
 {
-    public sealed class Settings : LabelDbSettings
-    {
-        [CommandOption("--name <NAME>", true)]
-        [Description("The labeler's name, unique in the store; it appears in exports and stats.")]
-        public string Name { get; init; } = "";
+    static readonly CliOption Name = new CliOption("--name", "NAME", "The labeler's name, unique in the store; it appears in exports and stats.") { Required = true };
+    static readonly CliOption Admin = CliOption.Switch("--admin", "May read stats and export over HTTP.");
 
-        [CommandOption("--admin")]
-        [Description("May read stats and export over HTTP.")]
-        public bool Admin { get; init; }
-    }
+    public override string Description => "Add a labeler and print their token (once).";
+    public override IReadOnlyList<CliOption> Options => [SharedOptions.Db, Name, Admin];
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        var token = LabelStore.Open(settings.Db).AddLabeler(settings.Name, settings.Admin);
-        Console.Error.WriteLine($"added {(settings.Admin ? "admin " : "")}labeler '{settings.Name}'. The token below is shown only this once:");
+        var name = args.Required(Name);
+        bool admin = args.Switch(Admin);
+        var token = LabelStore.Open(args.Required(SharedOptions.Db)).AddLabeler(name, admin);
+        Console.Error.WriteLine($"added {(admin ? "admin " : "")}labeler '{name}'. The token below is shown only this once:");
         Console.WriteLine(token);
         return 0;
     }

@@ -1,24 +1,22 @@
-using System.ComponentModel;
-using Spectre.Console.Cli;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Labeling;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf label import`: adds tasks from JSONL, all or none.</summary>
-public sealed class LabelImportCommand : Command<LabelImportCommand.Settings>
+/// <summary><c>rlhf label import</c>: adds tasks from JSONL, all or none.</summary>
+public sealed class LabelImportCommand : CliCommand
 {
-    public sealed class Settings : LabelDbSettings
-    {
-        [CommandOption("--data <FILE>", true)]
-        [Description("JSONL, one {\"prompt\": ..., \"responses\": [...]} per line, optional \"id\" and metadata fields.")]
-        public string Data { get; init; } = "";
-    }
+    static readonly CliOption Data = SharedOptions.Data with { Help = "JSONL, one {\"prompt\": ..., \"responses\": [...]} per line, optional \"id\" and metadata fields." };
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override string Description => "Import tasks from JSONL.";
+    public override IReadOnlyList<CliOption> Options => [SharedOptions.Db, Data];
+
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        var store = LabelStore.Open(settings.Db);
-        var ids = TaskImport.Import(store, settings.Data);
-        Console.WriteLine($"imported {ids.Count} tasks into {settings.Db} ({store.CountTasks()} in all)");
+        var db = args.Required(SharedOptions.Db);
+        var store = LabelStore.Open(db);
+        var ids = TaskImport.Import(store, args.Required(Data));
+        Console.WriteLine($"imported {ids.Count} tasks into {db} ({store.CountTasks()} in all)");
         return 0;
     }
 }

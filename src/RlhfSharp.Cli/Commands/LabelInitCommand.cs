@@ -1,15 +1,19 @@
-using Spectre.Console.Cli;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Labeling;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf label init --db FILE`: creates an empty store.</summary>
-public sealed class LabelInitCommand : Command<LabelDbSettings>
+/// <summary><c>rlhf label init --db FILE</c>: creates an empty store.</summary>
+public sealed class LabelInitCommand : CliCommand
 {
-    public override int Execute(CommandContext context, LabelDbSettings settings, CancellationToken cancellationToken)
+    public override string Description => "Create a labeling store.";
+    public override IReadOnlyList<CliOption> Options => [SharedOptions.Db];
+
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        LabelStore.Create(settings.Db);
-        Console.WriteLine($"created labeling store {settings.Db}");
+        var db = args.Required(SharedOptions.Db);
+        LabelStore.Create(db);
+        Console.WriteLine($"created labeling store {db}");
         return 0;
     }
 }

@@ -1,23 +1,18 @@
-using System.ComponentModel;
-using Spectre.Console.Cli;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Labeling;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary>`rlhf label stats`: label counts, agreement between labelers, flag rates.</summary>
-public sealed class LabelStatsCommand : Command<LabelStatsCommand.Settings>
+/// <summary><c>rlhf label stats</c>: label counts, agreement between labelers, flag rates.</summary>
+public sealed class LabelStatsCommand : CliCommand
 {
-    public sealed class Settings : LabelDbSettings
-    {
-        [CommandOption("--json")]
-        [Description("Print JSON instead of text.")]
-        public bool Json { get; init; }
-    }
+    public override string Description => "Label counts, agreement between labelers, flag rates.";
+    public override IReadOnlyList<CliOption> Options => [SharedOptions.Db, SharedOptions.Json];
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        var stats = LabelStats.From(LabelStore.Open(settings.Db));
-        Console.WriteLine(settings.Json ? stats.ToJson() : stats.ToText().TrimEnd());
+        var stats = LabelStats.From(LabelStore.Open(args.Required(SharedOptions.Db)));
+        Console.WriteLine(args.Switch(SharedOptions.Json) ? stats.ToJson() : stats.ToText().TrimEnd());
         return 0;
     }
 }

@@ -1,9 +1,5 @@
-using System.ComponentModel;
+using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Pipeline;
-using RlhfSharp.Tokenization;
-using RlhfSharp.Training.Core;
-using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace RlhfSharp.Cli.Commands;
 
@@ -11,25 +7,20 @@ namespace RlhfSharp.Cli.Commands;
 /// <c>rlhf pipeline --config recipe.json</c>: [pretrain], sft, reward, ppo, [dpo] on the user's data, each phase's HF folder
 /// feeding the next (see <see cref="PipelineRunner"/>; the recipe's fields: docs/pipeline.md).
 /// </summary>
-public sealed class PipelineCommand : Command<PipelineCommand.Settings>
+public sealed class PipelineCommand : CliCommand
 {
-    public sealed class Settings : CommandSettings
-    {
-        [CommandOption("--config <RECIPE>"), Description("The recipe (JSON): base_model or model_config + tokenizer, output, and the phases pretrain (optional), sft, reward, ppo, dpo (optional) with their data and hyper-parameters. Relative paths are relative to the recipe's folder. Required.")]
-        public string Config { get; init; } = "";
+    static readonly CliOption RecipeFile = new CliOption("--config", "RECIPE",
+        "The recipe (JSON): base_model or model_config + tokenizer, output, and the phases pretrain (optional), sft, reward, ppo, dpo (optional) with their data and hyperparameters. Relative paths are relative to the recipe's folder.") { Required = true };
 
-        public override ValidationResult Validate() =>
-            Config.Length == 0 ? ValidationResult.Error("--config is required (a recipe.json; see docs/pipeline.md)") : ValidationResult.Success();
-    }
+    public override string Description => "Run pretrain (optional), SFT, reward model, PPO and DPO (optional) from a recipe.json; reruns skip finished phases and resume interrupted ones.";
+    public override IReadOnlyList<CliOption> Options => [RecipeFile];
 
-    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        var recipe = Recipe.Read(s.Config);
-        // The CLI's from-scratch config reader: unknown keys are errors, special-token ids come from the tokenizer.
-        var scratch = recipe.ModelConfig is null ? null : TrainSetup.ReadScratchConfig(recipe.ModelConfig, TokenizerLoader.Load(recipe.Tokenizer));
-        var outcomes = ConsoleProgress.Run(progress => new PipelineRunner(recipe, progress, scratch).Run());
-        foreach (var o in outcomes)
-            Console.Error.WriteLine($"{o.Name,-9} {(o.Skipped ? "skipped (finished earlier)" : $"{o.Seconds,7:F1} s  {o.Summary}")}  -> {o.Folder}");
+        var recipe = Recipe.Read(args.Required(RecipeFile));
+        var outcomes = ConsoleProgress.Run(progress => new PipelineRunner(recipe, progress, cancellation).Run());
+        foreach (var outcome in outcomes)
+            Console.Error.WriteLine($"{outcome.Name,-9} {(outcome.Skipped ? "skipped (finished earlier)" : $"{outcome.Seconds,7:F1} s  {outcome.Summary}")}  -> {outcome.Folder}");
         Console.Error.WriteLine($"pipeline: done; the PPO policy is {Path.Combine(recipe.Output, "ppo")}");
         return 0;
     }

@@ -18,66 +18,87 @@ namespace RlhfSharp.Demo;
 /// <summary>
 /// The whole InstructGPT pipeline on the built-in fact world: tokenizer and corpus, pretraining, SFT, simulated
 /// labeling and a reward model, PPO-ptx, DPO as a baseline, and an evaluation of every stage on held-out questions.
-/// Every phase writes an HF folder under <c>output/models</c>; the report goes to <c>output/report.{md,json}</c>.
+/// Each phase runs through its library entry (<see cref="PretrainPhase"/>, <see cref="SftPhase"/>, <see cref="RewardPhase"/>,
+/// <see cref="PpoPhase"/>, <see cref="DpoPhase"/>) and writes an HF folder under <c>output/models</c>; the report goes
+/// to <c>output/report.{md,json}</c>.
 /// </summary>
-public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgress progress)
+public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingProgress progress, CancellationToken cancellation = default)
 {
+    /// <summary>The stage folders under <c>output/models</c>, rebuilt on every run.</summary>
+    public static readonly string[] Stages = ["pretrained", "sft", "rm", "ppo", "dpo"];
+
+    /// <summary>Offset of the held-out labeling round's seed, so its samples differ from the training round's.</summary>
+    const int HeldOutLabelingSeedOffset = 7;
+    /// <summary>Multiplier of the evaluation's sampling seed (KL samples), apart from every training seed.</summary>
+    const long EvaluationSeedFactor = 31;
+
     string Models(string name) => Path.Combine(outputDir, "models", name);
+
+    RunOptions StageRun(string stage) => new()
+    {
+        Output = Models(stage), Device = options.Device, Progress = progress, Cancellation = cancellation,
+    };
 
     public DemoReport Run()
     {
         var clock = Stopwatch.StartNew();
-        var device = DeviceSetup.Resolve(o.Device);
-        torch.manual_seed(o.Seed);
+        var device = DeviceSetup.Resolve(options.Device);
+        torch.manual_seed(options.Seed);
         Directory.CreateDirectory(outputDir);
+        // The demo generates everything it trains on, so a rerun starts its stage folders over.
+        foreach (var stage in Stages)
+            if (Directory.Exists(Models(stage))) Directory.Delete(Models(stage), recursive: true);
 
         // 1. World, corpus, tokenizer.
-        var world = FactWorld.Create(o.KnownEntities, o.UnknownEntities, o.Seed);
-        var corpus = world.PretrainingCorpus(o.CorpusRepeats, o.Seed);
-        var tokDir = Path.Combine(outputDir, "tokenizer");
+        var world = FactWorld.Create(options.KnownEntities, options.UnknownEntities, options.Seed);
+        var corpus = world.PretrainingCorpus(options.CorpusRepeats, options.Seed);
+        var tokenizerDir = Path.Combine(outputDir, "tokenizer");
         var bpeText = corpus.Concat(Enumerable.Repeat($"<|user|>\n{FactWorld.DontKnowAnswer} I think\n<|assistant|>\n", 50));
-        BpeTrainer.Train(bpeText, o.VocabSize).Save(tokDir);
-        var tok = TokenizerLoader.FromFolder(tokDir);
-        var format = ChatFormats.FromTokenizerConfig(tokDir);
-        int eos = tok.EosId!.Value, pad = tok.PadId!.Value;
+        BpeTrainer.Train(bpeText, options.VocabSize).Save(tokenizerDir);
+        var tokenizer = TokenizerLoader.FromFolder(tokenizerDir);
+        var format = ChatFormats.FromTokenizerConfig(tokenizerDir);
+        int eos = tokenizer.EosId!.Value, pad = tokenizer.PadId!.Value;
         progress.Message($"demo: {world.KnownEntities.Count} known and {world.UnknownEntities.Count} unknown people, " +
-                         $"{corpus.Count} corpus documents, BPE vocabulary {tok.VocabSize}");
-        var evaluator = new DemoEvaluator(tok, format, device, o.MaxNewTokens, eos, pad);
+                         $"{corpus.Count} corpus documents, BPE vocabulary {tokenizer.VocabSize}");
+        var evaluator = new DemoEvaluator(tokenizer, format, device, options.MaxNewTokens, eos, pad);
         var phaseSeconds = new Dictionary<string, double>();
         void Phase(string name, Action body)
         {
             progress.BeginPhase($"demo: {name}");
-            var t = Stopwatch.StartNew(); body(); phaseSeconds[name] = t.Elapsed.TotalSeconds;
+            var phaseClock = Stopwatch.StartNew(); body(); phaseSeconds[name] = phaseClock.Elapsed.TotalSeconds;
         }
         TrainingConfig Train(double lr, int steps, int warmup) => new()
         {
             Lr = lr, WarmupSteps = warmup, MaxSteps = steps, WeightDecay = 0.1, Beta2 = 0.95, EvalInterval = 0, SaveInterval = 0,
-            LogInterval = 10, Seed = (ulong)o.Seed,
+            LogInterval = 10, Seed = (ulong)options.Seed,
         };
 
         // 2. Pretraining from scratch.
         Phase("pretraining", () =>
         {
-            var cfg = TransformerConfig.SmallGpt2(tok.VocabSize, o.Layers, o.Dim, o.Heads, o.Context) with { BosTokenId = eos, EosTokenId = eos, PadTokenId = pad };
-            using var model = ModelFactory.Create(cfg);
-            model.to(device);
+            var modelConfig = TransformerConfig.SmallGpt2(tokenizer.VocabSize, options.Layers, options.Dim, options.Heads, options.Context)
+                with { BosTokenId = eos, EosTokenId = eos, PadTokenId = pad };
             int evalDocs = Math.Max(1, corpus.Count / 20);
-            PretrainTrainer.Run(new PretrainConfig { Training = Train(o.PretrainLr, o.PretrainSteps, 50), BatchSize = o.BatchSize },
-                model, tok, corpus.Skip(evalDocs).ToList(), corpus.Take(evalDocs).ToList(), Models("pretrained"), progress, tokDir);
+            PretrainPhase.Run(new PretrainConfig { Training = Train(options.PretrainLr, options.PretrainSteps, 50), BatchSize = options.BatchSize },
+                new PretrainSources
+                {
+                    Model = ModelSource.FromScratch(modelConfig, tokenizerDir),
+                    Documents = corpus.Skip(evalDocs).ToList(), EvalDocuments = corpus.Take(evalDocs).ToList(),
+                },
+                StageRun("pretrained"));
         });
 
         // 3. SFT on demonstrations that answer about known AND unknown people.
-        var rng = new Random(o.Seed);
+        var rng = new Random(options.Seed);
         Phase("sft", () =>
         {
             // Several demonstrations per question, each in an independently drawn labeler style, so the model learns
             // that style is not tied to the question (one demonstration each would be memorised, style and all).
             var demos = world.Questions.Where(q => q.Split == QuestionSplit.Sft)
-                .SelectMany(q => Enumerable.Range(0, o.DemonstrationsPerQuestion).Select(_ => Demonstration.FromPair(q.Prompt, FactWorld.Demonstration(q, rng, o.HedgeRate, o.DontKnowRate))))
+                .SelectMany(q => Enumerable.Range(0, options.DemonstrationsPerQuestion).Select(_ => Demonstration.FromPair(q.Prompt, FactWorld.Demonstration(q, rng, options.HedgeRate, options.DontKnowRate))))
                 .ToList();
-            using var model = HfModelLoader.LoadCausalLM(Models("pretrained"), device);
-            SftTrainer.Run(new SftConfig { Training = Train(o.SftLr, o.SftSteps, 10), BatchSize = o.BatchSize },
-                model, tok, format, demos, null, Models("sft"), progress, tokDir);
+            SftPhase.Run(new SftConfig { Training = Train(options.SftLr, options.SftSteps, 10), BatchSize = options.BatchSize },
+                new SftSources { Model = ModelSource.FromFolder(Models("pretrained")), Demonstrations = demos }, StageRun("sft"));
         });
 
         // 4. Labeling (simulated) and the reward model.
@@ -89,52 +110,48 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
             // Comparisons on the RL prompts, as InstructGPT keeps RM prompts apart from SFT ones (an unknown person in the
             // SFT split is one the model has memorised); held-out prompts only measure the RM.
             // Each RL prompt is ranked RankingsPerPrompt times, on fresh samples: more comparisons for the same prompts.
-            labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(rlQuestions, o.RankingsPerPrompt).SelectMany(x => x).ToList(),
-                                       device, eos, pad, o.MaxNewTokens, o.Seed, o.Temperature);
-            heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad, o.MaxNewTokens, o.Seed + 7, o.Temperature);
+            labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(rlQuestions, options.RankingsPerPrompt).SelectMany(x => x).ToList(),
+                                       device, eos, pad, options.MaxNewTokens, options.Seed, options.Temperature);
+            heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad,
+                                              options.MaxNewTokens, options.Seed + HeldOutLabelingSeedOffset, options.Temperature);
             progress.Message($"demo: {labels.Tasks.Count} ranked tasks -> {labels.Pairs.Count} pairs; labeler noise {labels.NoiseStd:F2}, agreement {labels.MeasuredAgreement:P1}");
         });
         Phase("reward model", () =>
         {
-            using var rm = HfModelLoader.LoadScalarHeadFromCausalLM(Models("sft"), device);
-            RewardTrainer.Run(new RewardConfig { Training = Train(o.RewardLr, o.RewardSteps, 10), BatchSize = o.RewardBatchSize, GroupRankings = true },
-                rm, tok, format, labels.Pairs, heldOutLabels.Pairs, Models("rm"), progress, tokDir);
+            RewardPhase.Run(new RewardConfig { Training = Train(options.RewardLr, options.RewardSteps, 10), BatchSize = options.RewardBatchSize, GroupRankings = true },
+                new RewardSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs, EvalPairs = heldOutLabels.Pairs },
+                StageRun("rm"));
         });
 
         // 5. PPO-ptx against the reward model, with the gold reward watched (never optimised).
         Phase("ppo", () =>
         {
-            var policy = HfModelLoader.LoadCausalLM(Models("sft"), device);
-            var reference = HfModelLoader.LoadCausalLM(Models("sft"), device);
-            var rm = HfModelLoader.LoadScalarHead(Models("rm"), device);
-            var value = HfModelLoader.LoadScalarHead(Models("rm"), device);
-            var ptx = PretrainingPacker.Pack(corpus, tok, o.Context).ToList();
-            var cfg = new PpoConfig
+            var config = new PpoConfig
             {
-                Iterations = o.PpoIterations, RolloutBatchSize = o.PpoRolloutBatch, MiniBatchSize = o.PpoRolloutBatch / 2, PpoEpochs = 2,
-                MaxNewTokens = o.MaxNewTokens, Temperature = o.Temperature, KlCoef = o.PpoKlCoef, PolicyLr = o.PpoLr, ValueLr = o.PpoLr,
-                WarmupIterations = 3, PtxCoef = 1.0, PtxBatchSize = 8, SaveEvery = 10, Seed = (ulong)o.Seed,
+                Iterations = options.PpoIterations, RolloutBatchSize = options.PpoRolloutBatch, MiniBatchSize = options.PpoRolloutBatch / 2, PpoEpochs = 2,
+                MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, KlCoef = options.PpoKlCoef, PolicyLr = options.PpoLr, ValueLr = options.PpoLr,
+                WarmupIterations = 3, PtxCoef = 1.0, PtxBatchSize = 8, SaveEvery = 10, Seed = (ulong)options.Seed,
             };
-            using var trainer = new PpoTrainer(cfg, new PpoModels(policy, reference, new ModelRewardScorer(rm), value),
-                rlQuestions.Select(evaluator.PromptIds).ToList(), ptx, eos, pad);
-            trainer.ExtraMetrics = (idx, responses) => new Dictionary<string, double>
+            PpoPhase.Run(config, new PpoSources
             {
-                ["gold/reward_mean"] = idx.Select((p, i) => FactWorld.Gold(rlQuestions[(int)p], evaluator.Decode(responses[i]))).Average(),
-            };
-            trainer.Train(Models("ppo"), tokDir, progress, resume: false);
-            foreach (var m in new IDisposable[] { policy, reference, rm, value }) m.Dispose();
+                PolicyFolder = Models("sft"), RewardFolder = Models("rm"),
+                Prompts = rlQuestions.Select(q => new Prompt(q.Prompt)).ToList(), PtxDocuments = corpus,
+                RolloutMetrics = (promptIndices, responses) => new Dictionary<string, double>
+                {
+                    ["gold/reward_mean"] = promptIndices.Select((p, i) => FactWorld.Gold(rlQuestions[(int)p], evaluator.Decode(responses[i]))).Average(),
+                },
+            }, StageRun("ppo"));
         });
 
         // 6. DPO on the same pairs, as the baseline without a reward model.
         Phase("dpo", () =>
         {
-            using var policy = HfModelLoader.LoadCausalLM(Models("sft"), device);
-            DpoTrainer.Run(new DpoConfig { Training = Train(o.DpoLr, o.DpoSteps, 10), BatchSize = o.BatchSize, Beta = 0.1 },
-                policy, tok, format, labels.Pairs, null, Models("dpo"), progress, tokDir);
+            DpoPhase.Run(new DpoConfig { Training = Train(options.DpoLr, options.DpoSteps, 10), BatchSize = options.BatchSize, Beta = 0.1 },
+                new DpoSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs }, StageRun("dpo"));
         });
 
         // 7. Evaluate every stage on held-out questions.
-        var report = new DemoReport { Options = o, Labels = labels };
+        var report = new DemoReport { Options = options, Labels = labels };
         Phase("evaluation", () =>
         {
             var evalQuestions = world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList();
@@ -143,7 +160,7 @@ public sealed class DemoRunner(DemoOptions o, string outputDir, ITrainingProgres
             foreach (var stage in new[] { "pretrained", "sft", "ppo", "dpo" })
             {
                 using var policy = HfModelLoader.LoadCausalLM(Models(stage), device);
-                report.Stages[stage] = evaluator.Evaluate(policy, sft, rm, evalQuestions, o.Seed * 31L);
+                report.Stages[stage] = evaluator.Evaluate(policy, sft, rm, evalQuestions, options.Seed * EvaluationSeedFactor);
             }
             report.RmAccuracyVsGold = RmAccuracyVsGold(rm, evaluator, heldOutLabels, device, pad);
         });

@@ -1,19 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using RlhfSharp.Checkpoints;
-using RlhfSharp.Data;
-using RlhfSharp.Devices;
-using RlhfSharp.Models;
+using RlhfSharp.Configuration;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Dpo;
-using RlhfSharp.Training.Losses;
-using RlhfSharp.Training.Pretraining;
 using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Pretraining;
 using RlhfSharp.Training.RewardModeling;
 using RlhfSharp.Training.Sft;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace RlhfSharp.Pipeline;
 
@@ -21,157 +15,92 @@ namespace RlhfSharp.Pipeline;
 public sealed record PhaseOutcome(string Name, string Folder, bool Skipped, double Seconds, string Summary);
 
 /// <summary>
-/// Runs a <see cref="Recipe"/>: [pretrain], sft, reward, ppo, [dpo], each writing an HF folder <c>output/&lt;phase&gt;</c>
-/// that the next phase starts from (sft from pretrain or the base model; reward and dpo from sft; ppo from sft and
-/// reward). After a phase's final save it writes <c>output/&lt;phase&gt;/phase-complete.json</c>; a rerun skips phases that
-/// have one. Every trainer runs with resume on, so an interrupted phase continues from <c>output/&lt;phase&gt;/checkpoints</c>.
+/// Runs a <see cref="Recipe"/>: [pretrain], sft, reward, ppo, [dpo], each through its phase's library entry
+/// (<see cref="PretrainPhase"/>, <see cref="SftPhase"/>, <see cref="RewardPhase"/>, <see cref="PpoPhase"/>,
+/// <see cref="DpoPhase"/>) writing an HF folder <c>output/&lt;phase&gt;</c> that the next phase starts from (sft from
+/// pretrain or the base model; reward and dpo from sft; ppo from sft and reward). After a phase it writes
+/// <c>output/&lt;phase&gt;/phase-complete.json</c>; a rerun skips phases that have one, and resumes an interrupted phase
+/// from its checkpoints.
 /// </summary>
-public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, TransformerConfig? scratchConfig = null)
+public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, CancellationToken cancellation = default)
 {
     public const string MarkerFile = "phase-complete.json";
 
+    readonly List<PhaseOutcome> outcomes = [];
+
     string Dir(string phase) => Path.Combine(recipe.Output, phase);
+
+    RunOptions Options(string phase) => new()
+    {
+        Output = Dir(phase), Resume = ResumeMode.IfAny, Device = recipe.Device, Progress = progress, Cancellation = cancellation,
+    };
 
     public IReadOnlyList<PhaseOutcome> Run()
     {
-        var device = DeviceSetup.Resolve(recipe.Device);
         Directory.CreateDirectory(recipe.Output);
-        var (tokenizer, format, tokenizerDir) = LoadTokenizer();
-        var outcomes = new List<PhaseOutcome>();
+        // GPT-2's tiktoken writes no tokenizer files, so later phases are told which tokenizer their folders use.
+        ITextTokenizer? tokenizerOverride = recipe.BaseModel is null && recipe.Tokenizer == "gpt2" ? TokenizerLoader.Load("gpt2") : null;
+        if (tokenizerOverride is not null)
+            progress.Message("pipeline: note: tokenizer gpt2 writes no tokenizer files into the phase folders; load them with the \"gpt2\" tokenizer");
+        ModelSource Folder(string dir) => new() { Folder = dir, TokenizerOverride = tokenizerOverride };
+        var start = recipe.BaseModel is { } baseModel ? Folder(baseModel) : ModelSource.FromScratchFile(recipe.ModelConfig!, recipe.Tokenizer);
 
-        void Phase(string name, string json, Func<string> body)
+        if (recipe.Pretrain is { } pretrain)
         {
-            var dir = Dir(name);
-            var marker = Path.Combine(dir, MarkerFile);
-            if (File.Exists(marker))
-            {
-                var done = JsonNode.Parse(File.ReadAllText(marker));
-                if (done?["recipe"]?.GetValue<string>() != json)
-                    progress.Message($"pipeline: note: the recipe's '{name}' section changed since {dir} was finished; delete that folder to rerun the phase");
-                progress.Message($"pipeline: {name}: already finished ({dir}); skipped");
-                outcomes.Add(new PhaseOutcome(name, dir, true, 0, "skipped"));
-                return;
-            }
-            progress.BeginPhase($"pipeline: {name} -> {dir}");
-            var clock = Stopwatch.StartNew();
-            string summary;
-            try { summary = body(); }
-            catch (UserError e) { throw new UserError($"pipeline: {name} ({recipe.Source} '{name}'): {e.Message}", e); }
-            DurableFiles.WriteAllTextAtomic(marker, new JsonObject
-            {
-                ["phase"] = name, ["finished_utc"] = DateTime.UtcNow.ToString("O"), ["seconds"] = clock.Elapsed.TotalSeconds,
-                ["summary"] = summary, ["recipe"] = json,
-            }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            outcomes.Add(new PhaseOutcome(name, dir, false, clock.Elapsed.TotalSeconds, summary));
-            progress.Message($"pipeline: {name}: {summary}");
+            var source = start;
+            RunPhase(PretrainPhase.Name, pretrain.Json, () => PretrainPhase.Run(pretrain.Config,
+                PretrainSources.FromFiles(source, pretrain.Data!, pretrain.EvalData, pretrain.TextField), Options(PretrainPhase.Name)));
+            start = Folder(Dir(PretrainPhase.Name));
         }
-
-        // The folder a phase starts from, and whose tokenizer files its output carries along.
-        string? start = recipe.BaseModel;
-        string? TokSource(string? input) => input ?? tokenizerDir;
-
-        if (recipe.Pretrain is { } pre)
-        {
-            var input = start;
-            Phase("pretrain", pre.Json, () =>
-            {
-                var d = new PretrainConfig();
-                var config = d with { Training = pre.Apply(d.Training, recipe.Seed), BatchSize = pre.BatchSize ?? d.BatchSize, BlockSize = pre.BlockSize ?? d.BlockSize };
-                using var model = input is not null ? HfModelLoader.LoadCausalLM(input, device) : NewModel(config.Training.Seed, device, tokenizer);
-                var docs = PretrainingReader.ReadDocuments(pre.Data, pre.TextField).ToList();
-                var evalDocs = pre.EvalData is null ? null : PretrainingReader.ReadDocuments(pre.EvalData, pre.TextField).ToList();
-                var r = PretrainTrainer.Run(config, model, tokenizer, docs, evalDocs, Dir("pretrain"), progress, TokSource(input), resume: true);
-                return $"{r.Steps} steps, loss {r.FinalLoss:G4}" + (r.Eval.Count > 0 ? $", eval perplexity {r.EvalMetric("eval_perplexity"):G4}" : "");
-            });
-            start = Dir("pretrain");
-        }
-        else if (start is null)
+        else if (recipe.BaseModel is null)
             progress.Message("pipeline: note: no pretrain phase and no base_model: SFT starts from randomly initialised weights");
 
-        var sftInput = start;
-        Phase("sft", recipe.Sft.Json, () =>
-        {
-            var p = recipe.Sft;
-            var d = new SftConfig();
-            var config = d with { Training = p.Apply(d.Training, recipe.Seed), BatchSize = p.BatchSize ?? d.BatchSize, MaxLength = p.MaxLength ?? d.MaxLength };
-            using var model = sftInput is not null ? HfModelLoader.LoadCausalLM(sftInput, device) : NewModel(config.Training.Seed, device, tokenizer);
-            var demos = DemonstrationReader.Read(p.Data);
-            var evalDemos = p.EvalData is null ? null : DemonstrationReader.Read(p.EvalData);
-            var r = SftTrainer.Run(config, model, tokenizer, format, demos, evalDemos, Dir("sft"), progress, TokSource(sftInput), resume: true);
-            return $"{r.Steps} steps on {demos.Count} demonstrations, loss {r.FinalLoss:G4}" + (r.Eval.Count > 0 ? $", eval response loss {r.EvalMetric("eval_loss"):G4}" : "");
-        });
-        var sft = Dir("sft");
+        var sftStart = start;
+        RunPhase(SftPhase.Name, recipe.Sft.Json, () => SftPhase.Run(recipe.Sft.Config,
+            SftSources.FromFiles(sftStart, recipe.Sft.Data!, recipe.Sft.EvalData), Options(SftPhase.Name)));
+        var sft = Folder(Dir(SftPhase.Name));
 
-        Phase("reward", recipe.Reward.Json, () =>
-        {
-            var p = recipe.Reward;
-            var d = new RewardConfig();
-            var config = d with
-            {
-                Training = p.Apply(d.Training, recipe.Seed), BatchSize = p.BatchSize ?? d.BatchSize, MaxLength = p.MaxLength ?? d.MaxLength,
-                NormalizeRewards = p.NormalizeRewards, GroupRankings = p.GroupRankings,
-            };
-            manual_seed((long)config.Training.Seed);   // the fresh score head
-            using var model = HfModelLoader.LoadScalarHeadFromCausalLM(sft, device);
-            var pairs = ComparisonReader.Read(p.Data, warnings: Console.Error).Pairs;
-            var evalPairs = p.EvalData is null ? null : ComparisonReader.Read(p.EvalData, warnings: Console.Error).Pairs;
-            var r = RewardTrainer.Run(config, model, tokenizer, format, pairs, evalPairs, Dir("reward"), progress, sft, resume: true);
-            return $"{r.Steps} steps on {pairs.Count} pairs, loss {r.FinalLoss:G4}" + (r.Eval.Count > 0 ? $", eval accuracy {r.EvalMetric("eval_accuracy"):P1}" : "");
-        });
+        RunPhase(RewardPhase.Name, recipe.Reward.Json, () => RewardPhase.Run(recipe.Reward.Config,
+            RewardSources.FromFiles(sft, recipe.Reward.Data!, recipe.Reward.EvalData, Console.Error), Options(RewardPhase.Name)));
 
-        Phase("ppo", recipe.Ppo.Json, () =>
-        {
-            var p = recipe.Ppo;
-            var sources = new PpoSources
-            {
-                PolicyDir = sft, RewardDir = Dir("reward"), Prompts = PromptReader.Read(p.Prompts),
-                PtxDocuments = p.Config.PtxCoef > 0 ? PretrainingReader.ReadDocuments(p.PtxData!, p.PtxTextField).ToList() : null,
-                PtxBlockSize = p.PtxBlockSize, Device = device,
-                FrozenDtype = p.FrozenDtype is null ? null : PpoFromFolders.ParseDtype(p.FrozenDtype, "ppo.frozen_dtype"),
-                Tokenizer = tokenizer is Gpt2Tokenizer ? tokenizer : null,
-            };
-            var summary = PpoFromFolders.Train(p.Config, sources, Dir("ppo"), progress, resume: true);
-            return summary.StartsWith("ppo: ") ? summary[5..] : summary;
-        });
+        var ppo = recipe.Ppo;
+        RunPhase(PpoPhase.Name, ppo.Json, () => PpoPhase.Run(ppo.Config,
+            PpoSources.FromFiles(Dir(SftPhase.Name), Dir(RewardPhase.Name), ppo.Prompts!, ppo.Config.PtxCoef > 0 ? ppo.PtxData : null, ppo.PtxTextField)
+                with { Tokenizer = tokenizerOverride },
+            Options(PpoPhase.Name)));
 
         if (recipe.Dpo is { } dpo)
-            Phase("dpo", dpo.Json, () =>
-            {
-                var d = new DpoConfig();
-                var config = d with
-                {
-                    Training = dpo.Apply(d.Training, recipe.Seed), BatchSize = dpo.BatchSize ?? d.BatchSize, MaxLength = dpo.MaxLength ?? d.MaxLength,
-                    Beta = dpo.Beta ?? d.Beta, Loss = dpo.Loss == "ipo" ? DpoLossType.Ipo : DpoLossType.Sigmoid,
-                };
-                using var model = HfModelLoader.LoadCausalLM(sft, device);
-                var pairs = ComparisonReader.Read(dpo.Data, warnings: Console.Error).Pairs;
-                var evalPairs = dpo.EvalData is null ? null : ComparisonReader.Read(dpo.EvalData, warnings: Console.Error).Pairs;
-                var r = DpoTrainer.Run(config, model, tokenizer, format, pairs, evalPairs, Dir("dpo"), progress, sft, resume: true);
-                return $"{r.Steps} steps on {pairs.Count} pairs, loss {r.FinalLoss:G4}" + (r.Eval.Count > 0 ? $", eval implicit-reward accuracy {r.EvalMetric("eval_accuracy"):P1}" : "");
-            });
+            RunPhase(DpoPhase.Name, dpo.Json, () => DpoPhase.Run(dpo.Config,
+                DpoSources.FromFiles(sft, dpo.Data!, dpo.EvalData, Console.Error), Options(DpoPhase.Name)));
         return outcomes;
     }
 
-    /// <summary>The tokenizer, chat format and tokenizer folder (null for bytes/gpt2) the whole run uses.</summary>
-    (ITextTokenizer, IChatFormat, string?) LoadTokenizer()
+    /// <summary>Skips a finished phase, else runs it and writes its completion marker; errors name the recipe section.</summary>
+    void RunPhase(string name, string json, Func<PhaseResult> body)
     {
-        if (recipe.BaseModel is { } dir) return (TokenizerLoader.FromFolder(dir), ChatFormats.FromTokenizerConfig(dir), null);
-        var tokenizer = TokenizerLoader.Load(recipe.Tokenizer);
-        if (Directory.Exists(recipe.Tokenizer)) return (tokenizer, ChatFormats.FromTokenizerConfig(recipe.Tokenizer), recipe.Tokenizer);
-        if (tokenizer is Gpt2Tokenizer) progress.Message("pipeline: note: tokenizer gpt2 writes no tokenizer files into the phase folders; load them with the \"gpt2\" tokenizer");
-        return (tokenizer, new DefaultChatFormat(), null);
-    }
-
-    /// <summary>A fresh causal LM from the recipe's model config, seeded.</summary>
-    CausalLM NewModel(ulong seed, Device device, ITextTokenizer tokenizer)
-    {
-        var c = scratchConfig ?? TransformerConfigJson.Parse(File.ReadAllText(recipe.ModelConfig!), recipe.ModelConfig!);
-        if (c.VocabSize < tokenizer.VocabSize)
-            throw new UserError($"{recipe.ModelConfig}: vocab_size {c.VocabSize} is smaller than the tokenizer's {tokenizer.VocabSize} tokens");
-        var config = c with { BosTokenId = c.BosTokenId ?? tokenizer.BosId, EosTokenId = c.EosTokenId ?? tokenizer.EosId, PadTokenId = c.PadTokenId ?? tokenizer.PadId };
-        manual_seed((long)seed);
-        var model = ModelFactory.Create(config);
-        model.to(device);
-        return model;
+        var dir = Dir(name);
+        var marker = Path.Combine(dir, MarkerFile);
+        if (File.Exists(marker))
+        {
+            var done = JsonNode.Parse(File.ReadAllText(marker));
+            if (done?["recipe"]?.GetValue<string>() != json)
+                progress.Message($"pipeline: note: the recipe's '{name}' section changed since {dir} was finished; delete that folder to rerun the phase");
+            progress.Message($"pipeline: {name}: already finished ({dir}); skipped");
+            outcomes.Add(new PhaseOutcome(name, dir, true, 0, "skipped"));
+            return;
+        }
+        progress.BeginPhase($"pipeline: {name} -> {dir}");
+        var clock = Stopwatch.StartNew();
+        PhaseResult result;
+        try { result = body(); }
+        catch (ConfigError e) { throw new UserError($"{recipe.Source}: '{name}.{e.Key}' {e.Problem}", e); }
+        catch (UserError e) { throw new UserError($"pipeline: {name} ({recipe.Source} '{name}'): {e.Message}", e); }
+        Training.Core.DurableFiles.WriteAllTextAtomic(marker, new JsonObject
+        {
+            ["phase"] = name, ["finished_utc"] = DateTime.UtcNow.ToString("O"), ["seconds"] = clock.Elapsed.TotalSeconds,
+            ["summary"] = result.Summary, ["recipe"] = json,
+        }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        outcomes.Add(new PhaseOutcome(name, dir, false, clock.Elapsed.TotalSeconds, result.Summary));
+        progress.Message($"pipeline: {result.Summary}");
     }
 }

@@ -13,11 +13,14 @@ public sealed class RecipeSection
     readonly JsonObject obj;
     readonly string file, prefix, baseDir;
 
+    /// <summary>The section's JSON object (schema settings read their keys from it).</summary>
+    public JsonObject Object => obj;
+
     public RecipeSection(JsonObject obj, string file, string prefix, string baseDir, IReadOnlyCollection<string> allowed)
     {
         (this.obj, this.file, this.prefix, this.baseDir) = (obj, file, prefix, baseDir);
         foreach (var (key, _) in obj)
-            if (!allowed.Contains(key)) throw Error($"unknown key '{Name(key)}'");
+            if (!allowed.Contains(key)) throw Error($"unknown key '{Name(key)}'{Configuration.Suggestion.Hint(key, allowed)}");
     }
 
     public string Name(string key) => prefix.Length == 0 ? key : $"{prefix}.{key}";

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using RlhfSharp.Cli.Commands;
 using RlhfSharp.Data;
 using RlhfSharp.Tests.Infrastructure;
 using Xunit;
@@ -19,15 +18,9 @@ public class DataDialoguesCommandTests
             "Q. When?", "", "A. 2022.", "",
             "More prose.");
         var output = dir.File("out/dialogues.jsonl");
-        var settings = new DataDialoguesCommand.Settings { Input = raw, Output = output };
-        var stderr = Console.Error;
-        var captured = new StringWriter();
-        Console.SetError(captured);
-        int rc;
-        try { rc = new DataDialoguesCommand().Execute(null!, settings, CancellationToken.None); }
-        finally { Console.SetError(stderr); }
-        Assert.Equal(0, rc);
-        Assert.StartsWith("1 dialogue (6 turns) from 1 document", captured.ToString());
+        var r = RlhfSharp.Tests.Cli.RlhfProcess.Run("data", "dialogues", "--input", raw, "--output", output);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.StartsWith("1 dialogue (6 turns) from 1 document", r.Stderr);
 
         var d = Assert.Single(DemonstrationReader.Read(output));
         Assert.Equal("What is RLHF?", d.Messages[0].Content);

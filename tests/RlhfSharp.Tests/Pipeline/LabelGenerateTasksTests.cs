@@ -28,8 +28,8 @@ public sealed class LabelGenerateTasksTests
         Assert.Equal(["Name a colour.", "Say hello.", "Count to three."], tasks.Select(t => t.Prompt));
         Assert.All(tasks, t => Assert.Equal(4, t.Responses.Count));
 
-        var bad = Rlhf.Run("label", "generate-tasks", "--db", db, "--model", SharedPaths.Fixture("gpt2-tiny"), "--prompts", prompts, "--responses", "1");
+        var bad = Rlhf.Run("label", "generate-tasks", "--db", db, "--model", SharedPaths.Fixture("gpt2-tiny"), "--prompts", prompts, "--k", "1");
         Assert.Equal(2, bad.Code);
-        Assert.Equal("error: -k must be 2..26; got 1", bad.Err.Trim());
+        Assert.Equal("error: --k must be 2..26; got 1", bad.Err.Trim());
     }
 }

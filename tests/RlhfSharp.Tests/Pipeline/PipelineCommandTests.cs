@@ -89,7 +89,7 @@ public sealed class PipelineCommandTests
         var recipe = WriteRecipe(dir, j => j["sft"]!["max_stepz"] = 3);
         var r = Rlhf.Run("pipeline", "--config", recipe);
         Assert.Equal(2, r.Code);
-        Assert.Equal($"error: {recipe}: unknown key 'sft.max_stepz'", r.Err.Trim());
+        Assert.Equal($"error: {recipe}: unknown key 'sft.max_stepz'; did you mean 'max_steps'?", r.Err.Trim());
         Assert.False(Directory.Exists(dir.File("run")));
     }
 
@@ -100,7 +100,7 @@ public sealed class PipelineCommandTests
     [InlineData("sft.data", "missing required field 'sft.data'")]
     [InlineData("both", "give exactly one of 'base_model'")]
     [InlineData("type", "'reward.max_steps' must be an integer, got \"ten\"")]
-    [InlineData("minibatch", "ppo: mini_batch_size = 3: must divide rollout_batch_size (4)")]
+    [InlineData("minibatch", "'ppo.mini_batch_size' must divide rollout_batch_size (4), got 3")]
     [InlineData("missing-file", "'pretrain.data': nowhere.txt not found")]
     public void RecipeErrors_NameTheField(string what, string expected)
     {

@@ -90,11 +90,11 @@ public sealed class PpoCommandTests
         var r = Rlhf.Run("ppo", "--policy", policy, "--reward", policy, "--prompts", prompts, "--output", output,
             "--rollout-batch-size", "4", "--mini-batch-size", "3", "--ptx-coef", "0");
         Assert.Equal(2, r.Code);
-        Assert.Equal("error: ppo: mini_batch_size = 3: must divide rollout_batch_size (4)", r.Err.Trim());
+        Assert.Equal("error: --mini-batch-size must divide rollout_batch_size (4), got 3", r.Err.Trim());
 
         r = Rlhf.Run("ppo", "--policy", policy, "--reward", policy, "--prompts", prompts, "--output", output);
         Assert.Equal(2, r.Code);
-        Assert.Equal("error: --ptx-data is required when --ptx-coef > 0 (or pass --ptx-coef 0)", r.Err.Trim());
+        Assert.Equal("error: --ptx-data is required when --ptx-coef > 0 (default 1); or pass --ptx-coef 0", r.Err.Trim());
 
         // The reward folder must hold a scalar-head model.
         r = Rlhf.Run("ppo", "--policy", policy, "--reward", policy, "--prompts", prompts, "--output", output, "--ptx-coef", "0", "--max-new-tokens", "8");

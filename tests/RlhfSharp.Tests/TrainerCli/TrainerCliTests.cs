@@ -54,7 +54,7 @@ public sealed class TrainerCliTests(ITestOutputHelper output)
         var sft = dir.File("sft");
         r = Rlhf.Run("sft", "--model", pre, "--data", demos, "--eval-data", demos, "--output", sft, "--max-steps", "2", "--batch-size", "2", "--warmup", "0");
         Assert.True(r.Code == 0, r.Err);
-        Assert.Contains("eval response loss", r.Err);
+        Assert.Contains("eval_loss", r.Err);
         HfModelLoader.LoadCausalLM(sft);
 
         var export = LabelExport(dir);

@@ -1,7 +1,7 @@
 namespace RlhfSharp.Training.Core;
 
 /// <summary>
-/// Settings every phase shares. Defaults: lr 3e-4 with 100 warmup steps and cosine decay to 10%
+/// Settings every phase shares. Defaults: lr 3e-4, no warmup, cosine decay to 10%
 /// (nanoGPT's <c>get_lr</c>; InstructGPT App. C decays to 10% with cosine), weight decay 0.1 and
 /// betas (0.9, 0.95) as in nanoGPT/GPT-3, gradient clipping at 1.0 (nanoGPT <c>grad_clip</c>).
 /// Phase configs override these and cite their own sources.
@@ -9,7 +9,11 @@ namespace RlhfSharp.Training.Core;
 public sealed record TrainingConfig
 {
     public double Lr { get; init; } = 3e-4;
-    public long WarmupSteps { get; init; } = 100;
+    /// <summary>Linear warmup in optimizer steps; null = <see cref="WarmupRatio"/> of the run.</summary>
+    public long? WarmupSteps { get; init; }
+    /// <summary>Warmup as a fraction of the total steps, rounded up (HF TrainingArguments <c>warmup_ratio</c>), used when
+    /// <see cref="WarmupSteps"/> is null, so a short run never has more warmup than steps.</summary>
+    public double WarmupRatio { get; init; }
     public double MinLrRatio { get; init; } = 0.1;
     public LrScheduleKind Schedule { get; init; } = LrScheduleKind.Cosine;
     public double WeightDecay { get; init; } = 0.1;
@@ -32,7 +36,11 @@ public sealed record TrainingConfig
 
     public AdamWOptions Optimizer => new() { Lr = Lr, Beta1 = Beta1, Beta2 = Beta2, Eps = Eps, WeightDecay = WeightDecay };
 
-    public LrSchedule LrScheduleFor(long totalSteps) => new(Lr, WarmupSteps, totalSteps, MinLrRatio, Schedule);
+    /// <summary>The warmup of a run of <paramref name="totalSteps"/>: the absolute steps if given, else the ratio.</summary>
+    public long WarmupFor(long totalSteps) =>
+        WarmupSteps ?? Math.Min((long)Math.Ceiling(WarmupRatio * totalSteps), Math.Max(0, totalSteps - 1));
+
+    public LrSchedule LrScheduleFor(long totalSteps) => new(Lr, WarmupFor(totalSteps), totalSteps, MinLrRatio, Schedule);
 
     public GradAccumulation Accumulation => new(GradAccumulationSteps);
 

@@ -1,3 +1,4 @@
+using RlhfSharp.Configuration;
 using RlhfSharp.Training.Core;
 
 namespace RlhfSharp.Training.Ppo;
@@ -27,7 +28,11 @@ public sealed record PpoConfig
     /// <summary>Passes over each rollout batch (lm-human-preferences noptepochs 4; TRL ppo_epochs 4).</summary>
     public int PpoEpochs { get; init; } = 4;
 
-    public int MaxNewTokens { get; init; } = 64;
+    /// <summary>Longest response in tokens. Null: 64, or less when the policy's context is short (then the largest
+    /// length that leaves the longest prompt room, at least half the context; the run says what it chose).</summary>
+    public int? MaxNewTokens { get; init; }
+    /// <summary>The response length used when <see cref="MaxNewTokens"/> is not given and the context allows.</summary>
+    public const int DefaultMaxNewTokens = 64;
     /// <summary>Sampling temperature, also used when re-scoring (lm-human-preferences temperature 0.7).</summary>
     public double Temperature { get; init; } = 0.7;
     public int TopK { get; init; }
@@ -67,8 +72,12 @@ public sealed record PpoConfig
     /// here both losses are per-token means, so 1.0 is the comparable default). 0 switches the term off.</summary>
     public double PtxCoef { get; init; } = 1.0;
     public int PtxBatchSize { get; init; } = 8;
+    /// <summary>Tokens per ptx block; 0 = the policy's context (nanoGPT block_size).</summary>
+    public int PtxBlockSize { get; init; }
 
     public ValueModelKind ValueModel { get; init; } = ValueModelKind.FromReward;
+    /// <summary>Storage type of the frozen reference and reward models: float32, bfloat16 or float16 (bf16 halves them).</summary>
+    public string FrozenDtype { get; init; } = "float32";
 
     /// <summary>Policy learning rate (TRL 1.41e-5; InstructGPT 9.65e-6 for 1.3B). Tiny models from scratch want more.</summary>
     public double PolicyLr { get; init; } = 1.41e-5;
@@ -85,24 +94,51 @@ public sealed record PpoConfig
     public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay };
     public AdamWOptions ValueOptimizer => new() { Lr = ValueLr, WeightDecay = WeightDecay };
 
-    public void Validate()
-    {
-        static void Check(bool ok, string key, object value, string rule) { if (!ok) throw new UserError($"ppo: {key} = {value}: {rule}"); }
-        Check(Iterations >= 1, "iterations", Iterations, "must be >= 1");
-        Check(RolloutBatchSize >= 1, "rollout_batch_size", RolloutBatchSize, "must be >= 1");
-        Check(MiniBatchSize >= 1 && RolloutBatchSize % MiniBatchSize == 0, "mini_batch_size", MiniBatchSize, $"must divide rollout_batch_size ({RolloutBatchSize})");
-        Check(PpoEpochs >= 1, "ppo_epochs", PpoEpochs, "must be >= 1");
-        Check(MaxNewTokens >= 1, "max_new_tokens", MaxNewTokens, "must be >= 1");
-        Check(Temperature > 0, "temperature", Temperature, "must be > 0");
-        Check(KlCoef >= 0, "kl_coef", KlCoef, "must be >= 0");
-        Check(KlTarget is null || KlTarget > 0, "kl_target", KlTarget!, "must be > 0");
-        Check(Gamma is > 0 and <= 1, "gamma", Gamma, "must be in (0, 1]");
-        Check(Lambda is >= 0 and <= 1, "lambda", Lambda, "must be in [0, 1]");
-        Check(ClipRange > 0, "clip_range", ClipRange, "must be > 0");
-        Check(ClipRangeValue > 0, "clip_range_value", ClipRangeValue, "must be > 0");
-        Check(PtxCoef >= 0, "ptx_coef", PtxCoef, "must be >= 0");
-        Check(PtxBatchSize >= 1, "ptx_batch_size", PtxBatchSize, "must be >= 1");
-        Check(PolicyLr > 0 && ValueLr > 0, "lr", $"{PolicyLr}/{ValueLr}", "must be > 0");
-        Check(SaveEvery >= 0, "save_every", SaveEvery, "must be >= 0");
-    }
+    /// <summary>Throws a <see cref="ConfigError"/> naming the first key that breaks its rule.</summary>
+    public void Validate() => Schema.Validate(this);
+
+    // Why PPO refuses truncated sampling: the ratio and the KL penalty are computed under the full softmax, so tokens
+    // must be drawn from it; under top-k/top-p the sampled token's probability is not the one the ratio uses, and the
+    // KL to the reference is infinite wherever truncation removed mass (TRL's PPO trainer refuses it too).
+    const string TruncationProblem = "must stay off in PPO: the ratio and KL are computed under the full distribution, so responses are sampled from it (TRL refuses truncated sampling too)";
+
+    public static ConfigSchema<PpoConfig> Schema { get; } = new SchemaBuilder<PpoConfig>("ppo", () => new())
+        .Add("iterations", "N", "PPO iterations (rollout + update).", null, c => c.Iterations, (c, v) => c with { Iterations = v }, Rules.AtLeast(1))
+        .Add("rollout_batch_size", "N", "Prompts sampled per iteration.", "lm-human-preferences batch_size, N-details", c => c.RolloutBatchSize, (c, v) => c with { RolloutBatchSize = v }, Rules.AtLeast(1))
+        .Add("mini_batch_size", "N", "Sequences per gradient step; must divide rollout_batch_size.", "lm-human-preferences: 4 minibatches", c => c.MiniBatchSize, (c, v) => c with { MiniBatchSize = v }, Rules.AtLeast(1))
+        .Add("ppo_epochs", "N", "Passes over each rollout batch.", "lm-human-preferences noptepochs, TRL", c => c.PpoEpochs, (c, v) => c with { PpoEpochs = v }, Rules.AtLeast(1))
+        .Add("max_new_tokens", "N", "Longest response in tokens; none = 64, or what the policy's context leaves room for.", null, c => c.MaxNewTokens, (c, v) => c with { MaxNewTokens = v }, v => v is null or >= 1 ? null : $"must be >= 1, got {v}")
+        .Add("temperature", "T", "Sampling temperature, also used when re-scoring.", "lm-human-preferences", c => c.Temperature, (c, v) => c with { Temperature = v }, Rules.Positive)
+        .Add("top_k", "K", "Top-k truncation of sampling; only 0 (off) is accepted.", null, c => c.TopK, (c, v) => c with { TopK = v }, v => v == 0 ? null : TruncationProblem)
+        .Add("top_p", "P", "Nucleus truncation of sampling; only 1 (off) is accepted.", null, c => c.TopP, (c, v) => c with { TopP = v }, v => v == 1 ? null : TruncationProblem)
+        .Add("kl_coef", "BETA", "Initial (or fixed) coefficient beta of the per-token KL penalty.", "TRL init_kl_coef; InstructGPT used a fixed 0.02", c => c.KlCoef, (c, v) => c with { KlCoef = v }, Rules.NonNegative)
+        .Add("kl_target", "NATS", "Turns on the adaptive KL controller with this target KL per sequence; none = fixed beta.", "lm-human-preferences", c => c.KlTarget, (c, v) => c with { KlTarget = v }, Rules.PositiveOrNone)
+        .Add("kl_horizon", "EPISODES", "Horizon of the adaptive KL controller.", "lm-human-preferences, TRL", c => c.KlHorizon, (c, v) => c with { KlHorizon = v }, Rules.Positive)
+        .Add("gamma", "G", "GAE discount.", "lm-human-preferences, TRL, N-details", c => c.Gamma, (c, v) => c with { Gamma = v }, Rules.UnitInterval)
+        .Add("lambda", "L", "GAE lambda.", "lm-human-preferences, TRL", c => c.Lambda, (c, v) => c with { Lambda = v }, v => v is >= 0 and <= 1 ? null : $"must be in [0, 1], got {v}")
+        .Add("clip_range", "EPS", "Clip of the policy ratio.", "Schulman et al. 2017, TRL cliprange", c => c.ClipRange, (c, v) => c with { ClipRange = v }, Rules.Positive)
+        .Add("clip_range_value", "EPS", "Clip of the value update.", "TRL cliprange_value", c => c.ClipRangeValue, (c, v) => c with { ClipRangeValue = v }, Rules.Positive)
+        .Add("vf_coef", "C", "Weight of the value loss.", "TRL vf_coef", c => c.VfCoef, (c, v) => c with { VfCoef = v }, Rules.NonNegative)
+        .Add("whiten_advantages", "BOOL", "Whiten advantages per minibatch.", "lm-human-preferences", c => c.WhitenAdvantages, (c, v) => c with { WhitenAdvantages = v })
+        .Add("early_stop_kl", "BOUND", "Stop an iteration's PPO epochs once approx_kl exceeds this; none = never.", "cleanrl target_kl (off)", c => c.EarlyStopKl, (c, v) => c with { EarlyStopKl = v }, Rules.PositiveOrNone)
+        .Add("missing_eos_penalty", "P", "Subtracted from the score of a response that never ends; 0 = off.", "TRL missing_eos_penalty", c => c.MissingEosPenalty, (c, v) => c with { MissingEosPenalty = v }, Rules.NonNegative)
+        .Add("score_clip", "C", "Clip reward-model scores to ±C before the KL penalty; none = no clip.", null, c => c.ScoreClip, (c, v) => c with { ScoreClip = v }, Rules.PositiveOrNone)
+        .Add("normalize_scores", "BOOL", "Whiten reward-model scores over each rollout batch.", null, c => c.NormalizeScores, (c, v) => c with { NormalizeScores = v })
+        .Add("ptx_coef", "GAMMA", "gamma of PPO-ptx: weight of the pretraining log-likelihood; 0 switches it off (InstructGPT's 27.8 was under its own loss scaling; both terms are per-token means here).", null, c => c.PtxCoef, (c, v) => c with { PtxCoef = v }, Rules.NonNegative)
+        .Add("ptx_batch_size", "N", "Pretraining blocks per minibatch.", null, c => c.PtxBatchSize, (c, v) => c with { PtxBatchSize = v }, Rules.AtLeast(1))
+        .Add("ptx_block_size", "N", "Tokens per ptx block; 0 = the policy's context.", "nanoGPT block_size", c => c.PtxBlockSize, (c, v) => c with { PtxBlockSize = v }, Rules.AtLeast(0))
+        .Add("value_model", "KIND", "from_reward: a separate value model initialised from the reward model (InstructGPT). shared: a value head on the policy's trunk (one model fewer).", "InstructGPT §3.5",
+            c => c.ValueModel == ValueModelKind.SharedTrunk ? "shared" : "from_reward",
+            (c, v) => c with { ValueModel = v switch { "from_reward" => ValueModelKind.FromReward, "shared" => ValueModelKind.SharedTrunk, _ => throw new ConfigError("ppo", "value_model", $"must be one of from_reward, shared, got '{v}'") } })
+        .Add("frozen_dtype", "DTYPE", "Storage type of the frozen reference and reward models: float32, bfloat16 or float16.", null, c => c.FrozenDtype, (c, v) => c with { FrozenDtype = v }, Rules.OneOf("float32", "bfloat16", "float16"))
+        .Add("policy_lr", "LR", "Policy learning rate (small models from scratch want more).", "TRL; InstructGPT 9.65e-6 for 1.3B", c => c.PolicyLr, (c, v) => c with { PolicyLr = v }, Rules.Positive)
+        .Add("value_lr", "LR", "Value-model learning rate.", "TRL", c => c.ValueLr, (c, v) => c with { ValueLr = v }, Rules.Positive)
+        .Add("warmup", "ITERATIONS", "Linear warmup of both learning rates, then constant.", "InstructGPT", c => c.WarmupIterations, (c, v) => c with { WarmupIterations = v }, Rules.AtLeast(0))
+        .Add("weight_decay", "WD", "AdamW weight decay.", "TRL", c => c.WeightDecay, (c, v) => c with { WeightDecay = v }, Rules.NonNegative)
+        .Add("max_grad_norm", "NORM", "Clip the global gradient L2 norm to this; 0 disables.", "TRL max_grad_norm", c => c.MaxGradNorm, (c, v) => c with { MaxGradNorm = v }, Rules.NonNegative)
+        .Add("save_every", "ITERATIONS", "Checkpoint every N iterations and at the end; 0 = only at the end.", null, c => c.SaveEvery, (c, v) => c with { SaveEvery = v }, Rules.AtLeast(0))
+        .Add("keep_checkpoints", "N", "Checkpoints kept in output/checkpoints.", null, c => c.KeepCheckpoints, (c, v) => c with { KeepCheckpoints = v }, Rules.AtLeast(1))
+        .Add("seed", "N", "Seed of sampling, minibatch order, prompt order and a shared value head.", null, c => c.Seed, (c, v) => c with { Seed = v })
+        .Rule("mini_batch_size", c => c.RolloutBatchSize % c.MiniBatchSize == 0 ? null : $"must divide rollout_batch_size ({c.RolloutBatchSize}), got {c.MiniBatchSize}")
+        .Build();
 }

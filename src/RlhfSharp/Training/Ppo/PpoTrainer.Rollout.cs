@@ -21,7 +21,7 @@ public sealed partial class PpoTrainer
         var rows = idx.Select(i => prompts[(int)i]).ToList();
         using var gen = Sampler.Generate(m.Policy, rows, new SamplingOptions
         {
-            MaxNewTokens = cfg.MaxNewTokens, Temperature = cfg.Temperature, TopK = cfg.TopK, TopP = cfg.TopP,
+            MaxNewTokens = cfg.MaxNewTokens ?? PpoConfig.DefaultMaxNewTokens, Temperature = cfg.Temperature,
             Seed = SamplingSeed, EosId = eosId, PadId = padId,
         }, device);
         var responses = gen.Responses();

@@ -20,17 +20,26 @@ public sealed partial class PpoTrainer
     /// <c>output/metrics.jsonl</c> (+ TensorBoard, PNG plots), and finally writing the policy as an HF folder into
     /// <paramref name="outputDir"/> (value model into <c>output/value</c>).
     /// </summary>
-    public void Train(string outputDir, string? tokenizerSourceDir, ITrainingProgress? progress = null, bool resume = true)
+    /// <returns>The metrics of the last iteration run (empty when the run was already complete).</returns>
+    public IReadOnlyDictionary<string, double> Train(string outputDir, string? tokenizerSourceDir, ITrainingProgress? progress = null,
+        bool resume = true, CancellationToken cancellation = default)
     {
         progress ??= NullProgress.Instance;
         var store = new CheckpointStore(Path.Combine(outputDir, "checkpoints"), cfg.KeepCheckpoints);
-        if (resume && TryResume(store)) progress.Message($"ppo: resumed at iteration {Iteration}");
+        if (resume && TryResume(store))
+        {
+            ResumedFromIteration = Iteration;
+            progress.Message($"ppo: resumed at iteration {Iteration}");
+        }
+        IReadOnlyDictionary<string, double> stats = new Dictionary<string, double>();
         using var metrics = new MetricsLogger(outputDir, tensorboard: true, resumeFromStep: Iteration);
         var clock = Stopwatch.StartNew();
         int startIteration = Iteration;
         while (Iteration < cfg.Iterations)
         {
-            var stats = Step();
+            // Between iterations only: the last checkpoint stays the latest, so a cancelled run resumes exactly.
+            cancellation.ThrowIfCancellationRequested();
+            stats = Step();
             metrics.Log(Iteration, stats);
             double perIter = clock.Elapsed.TotalSeconds / (Iteration - startIteration);
             progress.Report(new ProgressUpdate(Iteration, cfg.Iterations, new Dictionary<string, double>
@@ -42,5 +51,9 @@ public sealed partial class PpoTrainer
         metrics.WritePlots(Plots);
         HfModelSaver.SaveInto(m.Policy, outputDir, tokenizerSourceDir);
         if (m.Value is not null && valueOpt is not null) HfModelSaver.Save(m.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
+        return stats;
     }
+
+    /// <summary>The iteration the last <see cref="Train"/> resumed from, or null for a fresh run.</summary>
+    public long? ResumedFromIteration { get; private set; }
 }

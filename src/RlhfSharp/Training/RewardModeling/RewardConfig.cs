@@ -1,3 +1,4 @@
+using RlhfSharp.Configuration;
 using RlhfSharp.Training.Core;
 
 namespace RlhfSharp.Training.RewardModeling;
@@ -11,7 +12,7 @@ public sealed record RewardConfig
 {
     public TrainingConfig Training { get; init; } = new()
     {
-        Lr = 9e-6, WarmupSteps = 0, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
+        Lr = 9e-6, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
         MaxEpochs = 1, EvalInterval = 200, SaveInterval = 500,
     };
 
@@ -23,9 +24,9 @@ public sealed record RewardConfig
     /// set) form one batch element, each response is scored once, and the loss is the mean over the group's pairs, then
     /// over groups. InstructGPT (§3.5) does this because pairs of one prompt seen in different batches overfit, and it
     /// needs K forward rows instead of 2·C(K,2). Pairs without a group id (plain chosen/rejected records) stay single.
-    /// Off by default, so BatchSize keeps counting pairs.
+    /// On by default, as InstructGPT; every label export carries a group id.
     /// </summary>
-    public bool GroupRankings { get; init; }
+    public bool GroupRankings { get; init; } = true;
 
     /// <summary>Longest tokenized prompt + response; TRL max_length 1024. 0 = the model's context.</summary>
     public int MaxLength { get; init; }
@@ -42,4 +43,18 @@ public sealed record RewardConfig
 
     /// <summary>How many reference responses the normalisation measures (lm-human-preferences normalize_samples 256).</summary>
     public int NormalizeSamples { get; init; } = 256;
+
+    public static ConfigSchema<RewardConfig> Schema { get; } = new SchemaBuilder<RewardConfig>("reward", () => new())
+        .AddRange(TrainingSettings.For<RewardConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
+        {
+            ["lr"] = "InstructGPT App. C.2", ["epochs"] = "InstructGPT: more overfits", ["weight_decay"] = "HF TrainingArguments",
+            ["adam_beta2"] = "HF TrainingArguments", ["max_grad_norm"] = "TRL RewardConfig",
+        }))
+        .Add("batch_size", "N", "Rankings per optimizer step with group_rankings (each a whole ranking's pairs), else pairs.", "InstructGPT: 64 prompts per batch", c => c.BatchSize, (c, v) => c with { BatchSize = v }, Rules.AtLeast(1))
+        .Add("max_length", "N", "Longest prompt + response in tokens; the shared prompt is cut from the left first. 0 = the model's context.", "TRL max_length 1024", c => c.MaxLength, (c, v) => c with { MaxLength = v }, Rules.AtLeast(0))
+        .Add("group_rankings", "BOOL", "Batch all C(K,2) pairs of a ranking as one element, each response scored once; pairs without a group id stay single.", "InstructGPT §3.5", c => c.GroupRankings, (c, v) => c with { GroupRankings = v })
+        .Add("normalize_rewards", "BOOL", "After training, shift and scale scores to mean 0, std 1 on reference responses.", "lm-human-preferences", c => c.NormalizeRewards, (c, v) => c with { NormalizeRewards = v })
+        .Add("normalize_samples", "N", "Reference responses the normalisation measures.", "lm-human-preferences normalize_samples", c => c.NormalizeSamples, (c, v) => c with { NormalizeSamples = v }, Rules.AtLeast(2))
+        .Rule("batch_size", c => TrainingSettings.BatchDivides(c.BatchSize, c.Training))
+        .Build();
 }

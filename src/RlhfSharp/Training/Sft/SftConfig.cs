@@ -1,3 +1,4 @@
+using RlhfSharp.Configuration;
 using RlhfSharp.Training.Core;
 
 namespace RlhfSharp.Training.Sft;
@@ -13,7 +14,7 @@ public sealed record SftConfig
 {
     public TrainingConfig Training { get; init; } = new()
     {
-        Lr = 2e-5, WarmupSteps = 0, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
+        Lr = 2e-5, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
         MaxEpochs = 3, EvalInterval = 200, SaveInterval = 500,
     };
 
@@ -23,4 +24,15 @@ public sealed record SftConfig
     /// <summary>Longest tokenized example; longer ones are truncated (see <see cref="Supervised.ChatExampleEncoder"/>).
     /// TRL max_length 1024; 0 = the model's context.</summary>
     public int MaxLength { get; init; }
+
+    public static ConfigSchema<SftConfig> Schema { get; } = new SchemaBuilder<SftConfig>("sft", () => new())
+        .AddRange(TrainingSettings.For<SftConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
+        {
+            ["lr"] = "TRL SFTConfig", ["epochs"] = "TRL", ["warmup_ratio"] = "TRL", ["weight_decay"] = "HF TrainingArguments",
+            ["adam_beta2"] = "HF TrainingArguments", ["max_grad_norm"] = "HF TrainingArguments",
+        }))
+        .Add("batch_size", "N", "Demonstrations per optimizer step.", "InstructGPT SFT batch 32", c => c.BatchSize, (c, v) => c with { BatchSize = v }, Rules.AtLeast(1))
+        .Add("max_length", "N", "Longest example in tokens; longer: the prompt is cut from the left (kept >= half), then the response from the right. 0 = the model's context.", "TRL max_length 1024", c => c.MaxLength, (c, v) => c with { MaxLength = v }, Rules.AtLeast(0))
+        .Rule("batch_size", c => TrainingSettings.BatchDivides(c.BatchSize, c.Training))
+        .Build();
 }

@@ -1,0 +1,32 @@
+using RlhfSharp.Devices;
+using TorchSharp;
+
+namespace RlhfSharp.Training.Core;
+
+/// <summary>What every phase checks before it loads anything: the output folder against <see cref="RunOptions.Resume"/>,
+/// the device, and cancellation.</summary>
+public static class PhaseStart
+{
+    public const string CheckpointsFolder = "checkpoints";
+
+    /// <summary>Returns the device and whether to resume; refuses to overwrite checkpoints, or to resume without any.</summary>
+    public static (torch.Device Device, bool Resume) Check(string phase, RunOptions run)
+    {
+        if (string.IsNullOrWhiteSpace(run.Output)) throw new UserError($"{phase}: an output folder is required");
+        run.Cancellation.ThrowIfCancellationRequested();
+        var dir = Path.Combine(run.Output, CheckpointsFolder);
+        bool has = CheckpointStore.LoadLatest(dir) is not null;
+        if (run.Resume == ResumeMode.Latest && !has) throw new ResumeError(phase, run.Output, $"resume asked, but {dir} holds no complete checkpoint");
+        if (run.Resume == ResumeMode.Fresh && has)
+            throw new ResumeError(phase, run.Output, $"{run.Output} already holds {phase} checkpoints; resume to continue, or choose another output folder");
+        return (DeviceSetup.Resolve(run.Device), has);
+    }
+}
+
+/// <summary>The output folder does not match the resume mode; front ends add how to resume in their own terms.</summary>
+public sealed class ResumeError(string phase, string output, string problem) : UserError($"{phase}: {problem}")
+{
+    public string Phase { get; } = phase;
+    public string Output { get; } = output;
+    public string Problem { get; } = problem;
+}

@@ -1,0 +1,40 @@
+using RlhfSharp.Data;
+using RlhfSharp.Training.Core;
+
+namespace RlhfSharp.Training.Sft;
+
+/// <summary>The demonstrations phase 2 trains on, and where its model starts.</summary>
+public sealed record SftSources
+{
+    /// <summary>Usually the pretrained folder (or a Hub checkpoint); a config trains from scratch.</summary>
+    public required ModelSource Model { get; init; }
+    public required IReadOnlyList<Demonstration> Demonstrations { get; init; }
+    /// <summary>Held-out demonstrations for eval_loss (response tokens only); null for none.</summary>
+    public IReadOnlyList<Demonstration>? EvalDemonstrations { get; init; }
+
+    /// <summary>Reads any demonstration format <see cref="DemonstrationReader"/> knows.</summary>
+    public static SftSources FromFiles(ModelSource model, string data, string? evalData = null) => new()
+    {
+        Model = model,
+        Demonstrations = DemonstrationReader.Read(data),
+        EvalDemonstrations = evalData is null ? null : DemonstrationReader.Read(evalData),
+    };
+}
+
+/// <summary>Phase 2, the library's one entry: supervised finetuning with the loss on assistant tokens only (see
+/// <see cref="SftTrainer"/>). The CLI's <c>rlhf sft</c>, the recipe runner and the demo all call this.</summary>
+public static class SftPhase
+{
+    public const string Name = "sft";
+
+    public static PhaseResult Run(SftConfig config, SftSources sources, RunOptions run)
+    {
+        SftConfig.Schema.Validate(config);
+        var (device, resume) = PhaseStart.Check(Name, run);
+        var source = sources.Model.Open();
+        using var model = source.NewCausalLM(config.Training.Seed, device);
+        var result = SftTrainer.Run(config, model, source.Tokenizer, source.ChatFormat, sources.Demonstrations, sources.EvalDemonstrations,
+            run.Output, run.Progress, source.TokenizerSourceDir, resume);
+        return PhaseResults.From(Name, result);
+    }
+}
