@@ -70,11 +70,7 @@ public static class ComparisonReader
     public static Ranking ReadRanking(DataRecord r)
     {
         var prompt = r.RequireString("prompt");
-        var responseList = r.RequireArray("responses");
-        var responses = new List<string>();
-        for (int i = 0; i < responseList.Count; i++)
-            responses.Add(responseList[i] is JsonValue v && v.TryGetValue(out string? s) ? s
-                : throw r.Where.Error($"\"responses[{i}]\" must be a string"));
+        var responses = r.RequireStrings("responses");
         var order = new List<int>();
         foreach (var n in r.RequireArray("ranking"))
             order.Add(n is JsonValue v && v.TryGetValue(out int i) ? i

@@ -25,11 +25,14 @@ public static class JsonlWriter
     public static JsonObject ToJson(Comparison c) =>
         AddMetadata(new JsonObject { ["prompt"] = c.Prompt, ["chosen"] = c.Chosen, ["rejected"] = c.Rejected }, c.Metadata);
 
+    /// <summary>One record as its JSONL line, without the newline.</summary>
+    public static string ToLine(JsonObject record) => record.ToJsonString(Options);
+
     public static int Write(TextWriter writer, IEnumerable<JsonObject> records)
     {
-        int n = 0;
-        foreach (var r in records) { writer.Write(r.ToJsonString(Options)); writer.Write('\n'); n++; }
-        return n;
+        int count = 0;
+        foreach (var record in records) { writer.Write(ToLine(record)); writer.Write('\n'); count++; }
+        return count;
     }
 
     public static int Write(string path, IEnumerable<JsonObject> records)

@@ -14,7 +14,7 @@ public sealed record Prompt(string Text)
 
 /// <summary>
 /// Reads PPO prompts: a text file (<c>.txt</c>) with one prompt per non-blank line, or records (JSONL, JSON, Parquet)
-/// that are <c>{"prompt": "..."}</c>, <c>{"messages": [...]}</c>, or a bare JSON string per line (as OpenAssistant's
+/// that are <c>{"prompt": "..."}</c>, <c>{"text": "..."}</c>, <c>{"messages": [...]}</c>, or a bare JSON string per line (as OpenAssistant's
 /// <c>prompt_lottery</c> export).
 /// </summary>
 public static class PromptReader
@@ -36,8 +36,11 @@ public static class PromptReader
             var turns = MessagesReader.Read(r, "messages", needAssistant: false);
             return new Prompt(Transcript.Render(turns, assistantCue: true)) { Messages = turns, Metadata = r.Extras("messages"), Source = src };
         }
+        // {"text": ...} is how many prompt files store a prompt (the labeling app's among them); "prompt" wins over it.
+        if (!r.Has("prompt") && r.Has("text"))
+            return new Prompt(r.RequireString("text")) { Metadata = r.Extras("text"), Source = src };
         if (r.Has("prompt") || r.Value is JsonObject)
             return new Prompt(r.RequireString("prompt")) { Metadata = r.Extras("prompt"), Source = src };
-        throw r.Where.Error($"expected a prompt (a string, or an object with \"prompt\" or \"messages\"), got {DataRecord.Describe(r.Value)}");
+        throw r.Where.Error($"expected a prompt (a string, or an object with \"prompt\", \"text\" or \"messages\"), got {DataRecord.Describe(r.Value)}");
     }
 }
