@@ -41,19 +41,19 @@ public sealed record DataRecord(JsonNode? Value, RecordLocation Where)
         Object.Where(kv => !known.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone());
 
     /// <summary>A string field of <paramref name="o"/>; <paramref name="label"/> names it in errors (e.g. <c>messages[2].content</c>).</summary>
-    internal static string StringOf(JsonObject o, string field, RecordLocation where, string label) => o[field] switch
+    internal static string StringOf(JsonObject fields, string field, RecordLocation where, string label) => fields[field] switch
     {
         JsonValue v when v.TryGetValue(out string? s) => s,
         null => throw where.Error($"missing field \"{label}\""),
         var other => throw where.Error($"field \"{label}\" must be a string, got {Describe(other)}"),
     };
 
-    internal static string Describe(JsonNode? n) => n switch
+    internal static string Describe(JsonNode? node) => node switch
     {
         null => "null",
         JsonObject => "an object",
         JsonArray => "a list",
         JsonValue v => v.GetValueKind().ToString().ToLowerInvariant(),
-        _ => n.GetType().Name,
+        _ => node.GetType().Name,
     };
 }
