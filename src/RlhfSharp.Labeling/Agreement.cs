@@ -46,10 +46,10 @@ public static class Agreement
     }
 
     /// <summary>How many of the response pairs that both rankings contain they order the same way.</summary>
-    public static (long Agreed, long Compared) Compare(IReadOnlyList<int> x, IReadOnlyList<int> y)
+    public static (long Agreed, long Compared) Compare(IReadOnlyList<int> first, IReadOnlyList<int> second)
     {
-        var px = Positions(x);
-        var py = Positions(y);
+        var px = Positions(first);
+        var py = Positions(second);
         var shared = px.Keys.Where(py.ContainsKey).OrderBy(i => i).ToList();
         long agreed = 0, compared = 0;
         for (int i = 0; i < shared.Count; i++)

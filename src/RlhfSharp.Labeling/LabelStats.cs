@@ -45,8 +45,8 @@ public sealed record LabelStats(
         return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true });
     }
 
-    static object Json(AgreementCount c) => new Dictionary<string, object?>
-    { ["agreement"] = c.Fraction, ["agreed_pairs"] = c.Agreed, ["compared_pairs"] = c.Compared };
+    static object Json(AgreementCount count) => new Dictionary<string, object?>
+    { ["agreement"] = count.Fraction, ["agreed_pairs"] = count.Agreed, ["compared_pairs"] = count.Compared };
 
     public string ToText()
     {
@@ -65,6 +65,6 @@ public sealed record LabelStats(
         return sb.ToString();
     }
 
-    static string Text(AgreementCount c) =>
-        c.Fraction is { } f ? $"{f:P1} ({c.Agreed}/{c.Compared} pairs)" : "n/a (no task labelled by two labelers)";
+    static string Text(AgreementCount count) =>
+        count.Fraction is { } f ? $"{f:P1} ({count.Agreed}/{count.Compared} pairs)" : "n/a (no task labelled by two labelers)";
 }

@@ -36,9 +36,9 @@ public sealed partial class LabelStore
     }
 
     /// <summary>Tasks this labeler may still take: not labelled or skipped by them, with room left for them.</summary>
-    List<(long Row, bool Mine)> OpenTasks(SqliteConnection c, long me, int redundancy, DateTime now)
+    List<(long Row, bool Mine)> OpenTasks(SqliteConnection connection, long me, int redundancy, DateTime now)
     {
-        using var cmd = Command(c, """
+        using var cmd = Command(connection, """
             SELECT t.rowid, (SELECT COUNT(*) FROM labels l WHERE l.task_row=t.rowid) FROM tasks t
             WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.task_row=t.rowid AND l.labeler_id=$me)
               AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.task_row=t.rowid AND s.labeler_id=$me)

@@ -4,9 +4,6 @@ using Microsoft.Data.Sqlite;
 
 namespace RlhfSharp.Labeling;
 
-/// <summary>A task to add: <paramref name="Id"/> null means "derive one from the content".</summary>
-public sealed record NewTask(string? Id, string Prompt, IReadOnlyList<string> Responses, string? MetadataJson = null);
-
 /// <summary>
 /// The SQLite store of tasks, labelers and labels. WAL mode with synchronous=FULL: a label's
 /// transaction is on disk when <c>Commit</c> returns, so a 201 sent after it survives SIGKILL.
@@ -158,9 +155,9 @@ public sealed partial class LabelStore
     public long CountTasks() { using var c = Connect(); return Scalar<long>(c, "SELECT COUNT(*) FROM tasks"); }
     public long CountLabels() { using var c = Connect(); return Scalar<long>(c, "SELECT COUNT(*) FROM labels"); }
 
-    static LabelTask? ReadTask(SqliteConnection c, SqliteTransaction? tx, string where, params (string, object?)[] ps)
+    static LabelTask? ReadTask(SqliteConnection connection, SqliteTransaction? tx, string where, params (string, object?)[] parameters)
     {
-        using var cmd = Command(c, "SELECT rowid, id, prompt, responses_json FROM tasks " + where, tx, ps);
+        using var cmd = Command(connection, "SELECT rowid, id, prompt, responses_json FROM tasks " + where, tx, parameters);
         using var r = cmd.ExecuteReader();
         if (!r.Read()) return null;
         return new LabelTask(r.GetInt64(0), r.GetString(1), r.GetString(2),
@@ -169,24 +166,24 @@ public sealed partial class LabelStore
 
     static string Now() => DateTime.UtcNow.ToString("O");
 
-    internal static SqliteCommand Command(SqliteConnection c, string sql, SqliteTransaction? tx, params (string Name, object? Value)[] ps)
+    internal static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? tx, params (string Name, object? Value)[] parameters)
     {
-        var cmd = c.CreateCommand();
+        var cmd = connection.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = tx;
-        foreach (var (n, v) in ps) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return cmd;
     }
 
-    internal static void Exec(SqliteConnection c, string sql, SqliteTransaction? tx = null, params (string, object?)[] ps)
+    internal static void Exec(SqliteConnection connection, string sql, SqliteTransaction? tx = null, params (string, object?)[] parameters)
     {
-        using var cmd = Command(c, sql, tx, ps);
+        using var cmd = Command(connection, sql, tx, parameters);
         cmd.ExecuteNonQuery();
     }
 
-    internal static T Scalar<T>(SqliteConnection c, string sql, SqliteTransaction? tx = null, params (string, object?)[] ps)
+    internal static T Scalar<T>(SqliteConnection connection, string sql, SqliteTransaction? tx = null, params (string, object?)[] parameters)
     {
-        using var cmd = Command(c, sql, tx, ps);
+        using var cmd = Command(connection, sql, tx, parameters);
         return (T)Convert.ChangeType(cmd.ExecuteScalar()!, typeof(T));
     }
 }

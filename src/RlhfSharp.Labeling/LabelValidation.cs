@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RlhfSharp.Data;
 
 namespace RlhfSharp.Labeling;
 
@@ -19,18 +20,17 @@ public static class LabelValidation
             if (p.Name is not ("ranking" or "ratings" or "flags" or "notes"))
                 return Fail($"unknown field '{Trim(p.Name)}'; expected ranking, ratings, flags, notes");
 
-        // Ranking: a permutation of 0..K-1, best first.
-        if (!body.TryGetProperty("ranking", out var rk) || rk.ValueKind != JsonValueKind.Array)
+        // Ranking: a permutation of 0..K-1, best first (checked by Data's rule, the one the comparison reader applies).
+        if (!body.TryGetProperty("ranking", out var rankingJson) || rankingJson.ValueKind != JsonValueKind.Array)
             return Fail("ranking must be an array of response ids, best first");
         var ranking = new List<int>();
-        foreach (var e in rk.EnumerateArray())
+        foreach (var item in rankingJson.EnumerateArray())
         {
-            if (!TryId(e, responseCount, out var id, out var err)) return Fail("ranking: " + err);
-            if (ranking.Contains(id)) return Fail($"ranking: response id {id} appears twice; ties and duplicates are not allowed");
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var id))
+                return Fail($"ranking: {Trim(item.GetRawText())} is not a response id (ids are whole numbers)");
             ranking.Add(id);
         }
-        if (ranking.Count != responseCount)
-            return Fail($"ranking: must list all {responseCount} response ids; missing {string.Join(", ", Enumerable.Range(0, responseCount).Except(ranking))}");
+        if (Ranking.CheckOrder(responseCount, ranking) is { } problem) return Fail(problem);
 
         // Ratings: 1..7 for every response.
         if (!body.TryGetProperty("ratings", out var rt) || rt.ValueKind != JsonValueKind.Object)
@@ -85,25 +85,18 @@ public static class LabelValidation
         return (new LabelInput(ranking, ratings, flags, notes), null);
     }
 
-    static bool TryId(JsonElement e, int k, out int id, out string error)
-    {
-        id = -1;
-        error = "";
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out id)) { error = $"{Trim(e.GetRawText())} is not a response id (ids are whole numbers)"; return false; }
-        if (id < 0 || id >= k) { error = $"unknown response id {id}; this task's ids are 0..{k - 1}"; return false; }
-        return true;
-    }
-
-    static bool TryKey(string key, int k, out int id, out string error)
+    static bool TryKey(string key, int responseCount, out int id, out string error)
     {
         error = "";
         if (!int.TryParse(key, System.Globalization.NumberStyles.None, null, out id) || key != id.ToString())
         { error = $"'{Trim(key)}' is not a response id"; return false; }
-        if (id >= k) { error = $"unknown response id {id}; this task's ids are 0..{k - 1}"; return false; }
+        if (id >= responseCount) { error = $"unknown response id {id}; this task's ids are 0..{responseCount - 1}"; return false; }
         return true;
     }
 
-    static string Trim(string s) => s.Length <= 60 ? s : s[..60] + "…";
+    const int QuotedChars = 60; // enough to recognise the offending text in a one-line error
+
+    static string Trim(string text) => text.Length <= QuotedChars ? text : text[..QuotedChars] + "…";
 
     static (LabelInput?, string?) Fail(string message) => (null, message);
 }

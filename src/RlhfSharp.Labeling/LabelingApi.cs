@@ -125,15 +125,17 @@ static class LabelingApi
         app.Map("/api/{**rest}", (HttpContext ctx) => Error(ctx, 404, "no such endpoint"));
     }
 
-    static object View(StoredLabel l) => new
+    static object View(StoredLabel label) => new
     {
-        label_id = l.Id, task_id = l.TaskId, ranking = l.Ranking, ratings = l.Ratings, flags = l.Flags,
-        notes = JsonDocument.Parse(l.NotesJson).RootElement, created_utc = l.CreatedUtc,
+        label_id = label.Id, task_id = label.TaskId, ranking = label.Ranking, ratings = label.Ratings, flags = label.Flags,
+        notes = JsonDocument.Parse(label.NotesJson).RootElement, created_utc = label.CreatedUtc,
     };
 
     static Labeler Me(HttpContext ctx) => (Labeler)ctx.Items[LabelerKey]!;
 
-    static string Clip(string s) => s.Length <= 80 ? s : s[..80] + "…";
+    const int QuotedChars = 80; // enough of a client's id to recognise it in a one-line error
+
+    static string Clip(string text) => text.Length <= QuotedChars ? text : text[..QuotedChars] + "…";
 
     static Task Json(HttpContext ctx, int status, object value)
     {

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using RlhfSharp.Data;
 
 namespace RlhfSharp.Labeling;
 
@@ -8,47 +8,34 @@ namespace RlhfSharp.Labeling;
 /// </summary>
 public static class TaskGeneration
 {
-    public delegate IReadOnlyList<IReadOnlyList<string>> Sampler(IReadOnlyList<string> prompts, int k);
+    public delegate IReadOnlyList<IReadOnlyList<string>> Sampler(IReadOnlyList<string> prompts, int responsesPerPrompt);
 
-    /// <summary>Reads prompts: JSONL whose lines are a JSON string or an object with "prompt" (or "text").</summary>
+    /// <summary>Reads prompts with Data's <see cref="PromptReader"/> (records that are a JSON string, or an object with
+    /// "prompt", "text" or "messages"; or a text file, one prompt per line). A task needs a prompt to show, so an empty
+    /// one is a user error naming its line.</summary>
     public static IReadOnlyList<string> ReadPrompts(string path)
     {
-        if (!File.Exists(path)) throw new UserError($"{path}: file not found");
-        var prompts = new List<string>();
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement e;
-            try { e = JsonDocument.Parse(line).RootElement; }
-            catch (JsonException ex) { throw new UserError($"{path}:{lineNo}: not valid JSON ({ex.Message})", ex); }
-            var text = e.ValueKind switch
-            {
-                JsonValueKind.String => e.GetString(),
-                JsonValueKind.Object when e.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String => p.GetString(),
-                JsonValueKind.Object when e.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String => t.GetString(),
-                _ => null,
-            };
-            if (string.IsNullOrWhiteSpace(text)) throw new UserError($"{path}:{lineNo}: expected a JSON string or an object with a \"prompt\" string");
-            prompts.Add(text);
-        }
-        return prompts;
+        var prompts = PromptReader.Read(path);
+        if (prompts.FirstOrDefault(prompt => string.IsNullOrWhiteSpace(prompt.Text)) is { } empty)
+            throw new UserError($"{empty.Source ?? path}: the prompt is empty");
+        return prompts.Select(prompt => prompt.Text).ToList();
     }
 
     /// <summary>Samples in batches and adds one task per prompt; returns the task ids.</summary>
-    public static IReadOnlyList<string> Generate(LabelStore store, IReadOnlyList<string> prompts, int k, Sampler sample, int batchSize = 8)
+    public static IReadOnlyList<string> Generate(LabelStore store, IReadOnlyList<string> prompts, int responsesPerPrompt, Sampler sample, int batchSize = 8)
     {
-        if (k is < 2 or > TaskImport.MaxResponses) throw new UserError($"--k must be 2..{TaskImport.MaxResponses}; got {k}");
+        if (responsesPerPrompt is < 2 or > TaskImport.MaxResponses)
+            throw new UserError($"--k must be 2..{TaskImport.MaxResponses}; got {responsesPerPrompt}");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
         var ids = new List<string>();
         for (int start = 0; start < prompts.Count; start += batchSize)
         {
             var batch = prompts.Skip(start).Take(batchSize).ToList();
-            var outputs = sample(batch, k);
-            if (outputs.Count != batch.Count || outputs.Any(o => o.Count != k))
-                throw new InvalidOperationException($"the sampler returned {outputs.Count} lists for {batch.Count} prompts, or not {k} responses each");
-            var tasks = batch.Select((p, i) => new NewTask(null, p, outputs[i], """{"source":"generate-tasks"}""")).ToList();
+            var outputs = sample(batch, responsesPerPrompt);
+            if (outputs.Count != batch.Count || outputs.Any(responses => responses.Count != responsesPerPrompt))
+                throw new InvalidOperationException(
+                    $"the sampler returned {outputs.Count} lists for {batch.Count} prompts, or not {responsesPerPrompt} responses each");
+            var tasks = batch.Select((prompt, i) => new NewTask(null, prompt, outputs[i], """{"source":"generate-tasks"}""")).ToList();
             ids.AddRange(store.AddTasks(tasks, i => $"prompt {start + i + 1}"));
         }
         return ids;

@@ -1,68 +1,45 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Data;
 
 namespace RlhfSharp.Labeling;
 
 /// <summary>
-/// Reads tasks from JSONL: one <c>{"prompt": "...", "responses": ["...", ...]}</c> per line, with an
-/// optional <c>id</c> (string or number) and any other fields kept as metadata. Blank lines are skipped.
+/// Reads tasks with Data's record reader (JSONL, JSON array or Parquet; see <see cref="RecordSource"/>): one
+/// <c>{"prompt": "...", "responses": ["...", ...]}</c> per record, with an optional <c>id</c> (string or number) and any
+/// other fields kept as metadata. Blank lines are skipped; errors name the file and line.
 /// </summary>
 public static class TaskImport
 {
     public const int MaxResponses = 26; // the page letters outputs A..Z
 
-    public static IReadOnlyList<(NewTask Task, int Line)> Read(string path)
-    {
-        if (!File.Exists(path)) throw new UserError($"{path}: file not found");
-        var tasks = new List<(NewTask, int)>();
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            tasks.Add((Parse(line, $"{path}:{lineNo}"), lineNo));
-        }
-        return tasks;
-    }
+    public static IReadOnlyList<(NewTask Task, RecordLocation Where)> Read(string path) =>
+        RecordSource.Read(path).Select(record => (FromRecord(record), record.Where)).ToList();
 
     /// <summary>Imports a file in one transaction; returns the ids added.</summary>
     public static IReadOnlyList<string> Import(LabelStore store, string path)
     {
         var tasks = Read(path);
-        return store.AddTasks(tasks.Select(t => t.Task).ToList(), i => $"{path}:{tasks[i].Line}");
+        return store.AddTasks(tasks.Select(entry => entry.Task).ToList(), index => tasks[index].Where.ToString());
     }
 
-    public static NewTask Parse(string line, string where)
+    /// <summary>One task record; a record that is not one is a user error naming its location.</summary>
+    public static NewTask FromRecord(DataRecord record)
     {
-        JsonElement o;
-        try { o = JsonDocument.Parse(line).RootElement; }
-        catch (JsonException e) { throw new UserError($"{where}: not valid JSON ({e.Message})", e); }
-        if (o.ValueKind != JsonValueKind.Object) throw new UserError($"{where}: expected a JSON object with prompt and responses");
-        if (!o.TryGetProperty("prompt", out var p) || p.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(p.GetString()))
-            throw new UserError($"{where}: \"prompt\" must be a non-empty string");
-        if (!o.TryGetProperty("responses", out var rs) || rs.ValueKind != JsonValueKind.Array)
-            throw new UserError($"{where}: \"responses\" must be an array of strings");
-        var responses = new List<string>();
-        foreach (var r in rs.EnumerateArray())
-        {
-            if (r.ValueKind != JsonValueKind.String) throw new UserError($"{where}: response {responses.Count} is not a string");
-            responses.Add(r.GetString()!);
-        }
+        var prompt = record.RequireString("prompt");
+        if (string.IsNullOrWhiteSpace(prompt)) throw record.Where.Error("\"prompt\" must be a non-empty string");
+        var responses = record.RequireStrings("responses");
         if (responses.Count is < 2 or > MaxResponses)
-            throw new UserError($"{where}: a task needs 2 to {MaxResponses} responses to rank; found {responses.Count}");
+            throw record.Where.Error($"a task needs 2 to {MaxResponses} responses to rank; found {responses.Count}");
 
-        string? id = null;
-        if (o.TryGetProperty("id", out var idEl))
+        // An "id" that is present must be usable (null included): a silently derived id would hide a broken export.
+        string? id = !record.Object.ContainsKey("id") ? null : record.Object["id"] switch
         {
-            id = idEl.ValueKind switch
-            {
-                JsonValueKind.String when idEl.GetString()!.Trim().Length > 0 => idEl.GetString()!.Trim(),
-                JsonValueKind.Number => idEl.GetRawText(),
-                _ => throw new UserError($"{where}: \"id\" must be a non-empty string or a number"),
-            };
-        }
-        var meta = o.EnumerateObject().Where(m => m.Name is not ("prompt" or "responses" or "id")).ToList();
-        string? metadata = meta.Count == 0 ? null
-            : JsonSerializer.Serialize(meta.ToDictionary(m => m.Name, m => m.Value));
-        return new NewTask(id, p.GetString()!, responses, metadata);
+            JsonValue text when text.TryGetValue(out string? value) && value.Trim().Length > 0 => value.Trim(),
+            JsonValue number when number.GetValueKind() == System.Text.Json.JsonValueKind.Number => number.ToJsonString(),
+            _ => throw record.Where.Error("\"id\" must be a non-empty string or a number"),
+        };
+        var extras = record.Extras("prompt", "responses", "id");
+        string? metadata = extras.Count == 0 ? null : new JsonObject(extras).ToJsonString();
+        return new NewTask(id, prompt, responses, metadata);
     }
 }

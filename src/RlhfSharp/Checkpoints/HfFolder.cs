@@ -67,9 +67,9 @@ public static class HfFolder
     }
 
     /// <summary>HF's name for a dtype (config.json <c>dtype</c>).</summary>
-    public static string DtypeName(ScalarType t) => t switch
+    public static string DtypeName(ScalarType dtype) => dtype switch
     {
         ScalarType.Float32 => "float32", ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16",
-        ScalarType.Float64 => "float64", _ => t.ToString().ToLowerInvariant(),
+        ScalarType.Float64 => "float64", _ => dtype.ToString().ToLowerInvariant(),
     };
 }

@@ -50,9 +50,9 @@ public static class HfModelSaver
     }
 
     /// <summary>The generation_config.json transformers derives from a model config.</summary>
-    public static string GenerationConfigJson(TransformerConfig c) => new JsonObject
+    public static string GenerationConfigJson(TransformerConfig config) => new JsonObject
     {
-        ["_from_model_config"] = true, ["bos_token_id"] = c.BosTokenId, ["eos_token_id"] = c.EosTokenId,
-        ["pad_token_id"] = c.PadTokenId, ["use_cache"] = true,
+        ["_from_model_config"] = true, ["bos_token_id"] = config.BosTokenId, ["eos_token_id"] = config.EosTokenId,
+        ["pad_token_id"] = config.PadTokenId, ["use_cache"] = true,
     }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
 }

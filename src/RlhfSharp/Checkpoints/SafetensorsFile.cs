@@ -65,16 +65,16 @@ public static class SafetensorsFile
         { throw new UserError($"{path}: file not found"); }
     }
 
-    static (List<Entry> entries, long dataStart) ReadHeader(FileStream f, string path)
+    static (List<Entry> entries, long dataStart) ReadHeader(FileStream file, string path)
     {
-        long fileLen = f.Length;
+        long fileLen = file.Length;
         Span<byte> lenBytes = stackalloc byte[8];
-        if (fileLen < 8 || f.Read(lenBytes) != 8) throw new UserError($"{path}: not a safetensors file (shorter than its 8-byte header length)");
+        if (fileLen < 8 || file.Read(lenBytes) != 8) throw new UserError($"{path}: not a safetensors file (shorter than its 8-byte header length)");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(lenBytes);
         if (n == 0 || n > 100_000_000 || (long)n > fileLen - 8)
             throw new UserError($"{path}: corrupt or truncated safetensors file (header length {n}, file {fileLen} bytes)");
         var header = new byte[n];
-        f.ReadExactly(header);
+        file.ReadExactly(header);
         JsonObject root;
         try { root = JsonNode.Parse(Encoding.UTF8.GetString(header)) as JsonObject ?? throw new JsonException("not an object"); }
         catch (JsonException e) { throw new UserError($"{path}: corrupt safetensors header ({e.Message.Split('\n')[0]})"); }

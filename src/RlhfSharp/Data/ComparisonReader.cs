@@ -40,57 +40,53 @@ public static class ComparisonReader
     }
 
     /// <summary>The pairs of one record (identical pairs included; <see cref="Read"/> filters them).</summary>
-    public static IEnumerable<Comparison> FromRecord(DataRecord r, ComparisonFormat format = ComparisonFormat.Auto)
+    public static IEnumerable<Comparison> FromRecord(DataRecord record, ComparisonFormat format = ComparisonFormat.Auto)
     {
-        if (format == ComparisonFormat.Auto) format = Detect(r);
-        var src = r.Where.ToString();
+        if (format == ComparisonFormat.Auto) format = Detect(record);
+        var src = record.Where.ToString();
         switch (format)
         {
             case ComparisonFormat.PromptChosenRejected:
                 // An optional "group_id" (the labeling app's export writes task/labeler) marks pairs of one ranking.
-                return [new Comparison(r.RequireString("prompt"), r.RequireString("chosen"), r.RequireString("rejected"))
-                    { Metadata = r.Extras("prompt", "chosen", "rejected"), Source = src, GroupId = r.OptionalString("group_id") }];
+                return [new Comparison(record.RequireString("prompt"), record.RequireString("chosen"), record.RequireString("rejected"))
+                    { Metadata = record.Extras("prompt", "chosen", "rejected"), Source = src, GroupId = record.OptionalString("group_id") }];
             case ComparisonFormat.HhTranscripts:
-                var chosen = r.RequireString("chosen");
-                var rejected = r.RequireString("rejected");
+                var chosen = record.RequireString("chosen");
+                var rejected = record.RequireString("rejected");
                 var split = Transcript.SplitPair(chosen, rejected)
-                    ?? throw r.Where.Error("\"chosen\" and \"rejected\" do not share a prompt ending in \"\\n\\nAssistant:\"");
+                    ?? throw record.Where.Error("\"chosen\" and \"rejected\" do not share a prompt ending in \"\\n\\nAssistant:\"");
                 return [new Comparison(split.Prompt, split.Chosen, split.Rejected)
                 {
-                    PromptMessages = Transcript.Parse(split.Prompt), Metadata = r.Extras("chosen", "rejected"), Source = src,
+                    PromptMessages = Transcript.Parse(split.Prompt), Metadata = record.Extras("chosen", "rejected"), Source = src,
                 }];
             case ComparisonFormat.Ranking:
-                return ReadRanking(r).ToPairs().ToList();
+                return ReadRanking(record).ToPairs().ToList();
             default:
-                return OasstTree.Pairs(r);
+                return OasstTree.Pairs(record);
         }
     }
 
     /// <summary>A <c>{"prompt", "responses", "ranking"}</c> record as a ranking; a bad ranking is a user error naming the line.</summary>
-    public static Ranking ReadRanking(DataRecord r)
+    public static Ranking ReadRanking(DataRecord record)
     {
-        var prompt = r.RequireString("prompt");
-        var responseList = r.RequireArray("responses");
-        var responses = new List<string>();
-        for (int i = 0; i < responseList.Count; i++)
-            responses.Add(responseList[i] is JsonValue v && v.TryGetValue(out string? s) ? s
-                : throw r.Where.Error($"\"responses[{i}]\" must be a string"));
+        var prompt = record.RequireString("prompt");
+        var responses = record.RequireStrings("responses");
         var order = new List<int>();
-        foreach (var n in r.RequireArray("ranking"))
+        foreach (var n in record.RequireArray("ranking"))
             order.Add(n is JsonValue v && v.TryGetValue(out int i) ? i
-                : throw r.Where.Error($"\"ranking\" must list response indices (integers), got {DataRecord.Describe(n)}"));
-        if (Ranking.CheckOrder(responses.Count, order) is { } problem) throw r.Where.Error($"bad ranking: {problem}");
-        return new Ranking(prompt, responses, order) { Metadata = r.Extras("prompt", "responses", "ranking"), Source = r.Where.ToString() };
+                : throw record.Where.Error($"\"ranking\" must list response indices (integers), got {DataRecord.Describe(n)}"));
+        if (Ranking.CheckOrder(responses.Count, order) is { } problem) throw record.Where.Error($"bad ranking: {problem}");
+        return new Ranking(prompt, responses, order) { Metadata = record.Extras("prompt", "responses", "ranking"), Source = record.Where.ToString() };
     }
 
-    public static ComparisonFormat Detect(DataRecord r)
+    public static ComparisonFormat Detect(DataRecord record)
     {
-        var o = r.Object;
-        if (OasstTree.Looks(r)) return ComparisonFormat.OasstTree;
-        if (r.Has("responses") || r.Has("ranking")) return ComparisonFormat.Ranking;
-        if (r.Has("chosen") || r.Has("rejected")) return r.Has("prompt") ? ComparisonFormat.PromptChosenRejected : ComparisonFormat.HhTranscripts;
-        if (r.Has("prompt")) return ComparisonFormat.PromptChosenRejected; // so the error names the missing "chosen"
-        throw r.Where.Error($"cannot tell the comparison format from fields [{string.Join(", ", o.Select(kv => kv.Key))}]; " +
+        var o = record.Object;
+        if (OasstTree.Looks(record)) return ComparisonFormat.OasstTree;
+        if (record.Has("responses") || record.Has("ranking")) return ComparisonFormat.Ranking;
+        if (record.Has("chosen") || record.Has("rejected")) return record.Has("prompt") ? ComparisonFormat.PromptChosenRejected : ComparisonFormat.HhTranscripts;
+        if (record.Has("prompt")) return ComparisonFormat.PromptChosenRejected; // so the error names the missing "chosen"
+        throw record.Where.Error($"cannot tell the comparison format from fields [{string.Join(", ", o.Select(kv => kv.Key))}]; " +
                             "expected prompt+chosen+rejected, chosen+rejected transcripts, prompt+responses+ranking, or an OpenAssistant tree");
     }
 }

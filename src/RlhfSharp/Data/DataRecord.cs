@@ -24,24 +24,36 @@ public sealed record DataRecord(JsonNode? Value, RecordLocation Where)
         var other => throw Where.Error($"field \"{field}\" must be a list, got {Describe(other)}"),
     };
 
+    /// <summary>A list field whose items are all strings (e.g. a ranking's responses); a non-string item is a user error
+    /// naming its index.</summary>
+    public List<string> RequireStrings(string field)
+    {
+        var items = RequireArray(field);
+        var strings = new List<string>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+            strings.Add(items[i] is JsonValue value && value.TryGetValue(out string? text) ? text
+                : throw Where.Error($"\"{field}[{i}]\" must be a string, got {Describe(items[i])}"));
+        return strings;
+    }
+
     /// <summary>The fields of the record other than <paramref name="known"/>, kept as metadata (cloned, so they can be written again).</summary>
     public IReadOnlyDictionary<string, JsonNode?> Extras(params string[] known) =>
         Object.Where(kv => !known.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone());
 
     /// <summary>A string field of <paramref name="o"/>; <paramref name="label"/> names it in errors (e.g. <c>messages[2].content</c>).</summary>
-    internal static string StringOf(JsonObject o, string field, RecordLocation where, string label) => o[field] switch
+    internal static string StringOf(JsonObject fields, string field, RecordLocation where, string label) => fields[field] switch
     {
         JsonValue v when v.TryGetValue(out string? s) => s,
         null => throw where.Error($"missing field \"{label}\""),
         var other => throw where.Error($"field \"{label}\" must be a string, got {Describe(other)}"),
     };
 
-    internal static string Describe(JsonNode? n) => n switch
+    internal static string Describe(JsonNode? node) => node switch
     {
         null => "null",
         JsonObject => "an object",
         JsonArray => "a list",
         JsonValue v => v.GetValueKind().ToString().ToLowerInvariant(),
-        _ => n.GetType().Name,
+        _ => node.GetType().Name,
     };
 }

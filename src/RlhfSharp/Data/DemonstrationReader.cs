@@ -28,40 +28,40 @@ public static class DemonstrationReader
         RecordSource.Read(path, fileType).SelectMany(r => FromRecord(r, format)).ToList();
 
     /// <summary>The demonstrations of one record (self-instruct gives several, an OpenAssistant tree without an answer none).</summary>
-    public static IEnumerable<Demonstration> FromRecord(DataRecord r, DemonstrationFormat format = DemonstrationFormat.Auto)
+    public static IEnumerable<Demonstration> FromRecord(DataRecord record, DemonstrationFormat format = DemonstrationFormat.Auto)
     {
-        if (format == DemonstrationFormat.Auto) format = Detect(r);
-        var src = r.Where.ToString();
+        if (format == DemonstrationFormat.Auto) format = Detect(record);
+        var src = record.Where.ToString();
         switch (format)
         {
             case DemonstrationFormat.PromptResponse:
-                var response = r.Has("response") || !r.Has("completion") ? "response" : "completion";
-                if (!r.Has(response)) throw r.Where.Error("missing field \"response\" (or \"completion\")");
-                return [Demonstration.FromPair(r.RequireString("prompt"), r.RequireString(response))
-                    with { Metadata = r.Extras("prompt", "response", "completion"), Source = src }];
+                var response = record.Has("response") || !record.Has("completion") ? "response" : "completion";
+                if (!record.Has(response)) throw record.Where.Error("missing field \"response\" (or \"completion\")");
+                return [Demonstration.FromPair(record.RequireString("prompt"), record.RequireString(response))
+                    with { Metadata = record.Extras("prompt", "response", "completion"), Source = src }];
             case DemonstrationFormat.Messages:
-                return [new Demonstration(MessagesReader.Read(r, "messages", needAssistant: true))
-                    { Metadata = r.Extras("messages"), Source = src }];
+                return [new Demonstration(MessagesReader.Read(record, "messages", needAssistant: true))
+                    { Metadata = record.Extras("messages"), Source = src }];
             case DemonstrationFormat.Instruction:
-                return [Demonstration.FromPair(UserTurn(r.RequireString("instruction"), r.OptionalString("input")), r.RequireString("output"))
-                    with { Metadata = r.Extras("instruction", "input", "output"), Source = src }];
+                return [Demonstration.FromPair(UserTurn(record.RequireString("instruction"), record.OptionalString("input")), record.RequireString("output"))
+                    with { Metadata = record.Extras("instruction", "input", "output"), Source = src }];
             case DemonstrationFormat.SelfInstruct:
-                return SelfInstruct(r);
+                return SelfInstruct(record);
             default:
-                return OasstTree.BestPath(r) is { } d ? [d] : [];
+                return OasstTree.BestPath(record) is { } d ? [d] : [];
         }
     }
 
     /// <summary>The layout of a record from the fields it has; a user error listing them when none fits.</summary>
-    public static DemonstrationFormat Detect(DataRecord r)
+    public static DemonstrationFormat Detect(DataRecord record)
     {
-        var o = r.Object;
-        if (OasstTree.Looks(r)) return DemonstrationFormat.OasstTree;
-        if (r.Has("messages")) return DemonstrationFormat.Messages;
-        if (r.Has("instruction") && r.Has("instances")) return DemonstrationFormat.SelfInstruct;
-        if (r.Has("instruction")) return DemonstrationFormat.Instruction;
-        if (r.Has("prompt")) return DemonstrationFormat.PromptResponse;
-        throw r.Where.Error($"cannot tell the demonstration format from fields [{string.Join(", ", o.Select(kv => kv.Key))}]; " +
+        var o = record.Object;
+        if (OasstTree.Looks(record)) return DemonstrationFormat.OasstTree;
+        if (record.Has("messages")) return DemonstrationFormat.Messages;
+        if (record.Has("instruction") && record.Has("instances")) return DemonstrationFormat.SelfInstruct;
+        if (record.Has("instruction")) return DemonstrationFormat.Instruction;
+        if (record.Has("prompt")) return DemonstrationFormat.PromptResponse;
+        throw record.Where.Error($"cannot tell the demonstration format from fields [{string.Join(", ", o.Select(kv => kv.Key))}]; " +
                             "expected prompt+response, messages, instruction+output, instruction+instances, or an OpenAssistant tree");
     }
 
@@ -70,18 +70,18 @@ public static class DemonstrationReader
     static string UserTurn(string instruction, string? input) =>
         string.IsNullOrWhiteSpace(input) ? instruction : instruction + "\n\n" + input;
 
-    static IEnumerable<Demonstration> SelfInstruct(DataRecord r)
+    static IEnumerable<Demonstration> SelfInstruct(DataRecord record)
     {
-        var instruction = r.RequireString("instruction");
-        var instances = r.RequireArray("instances");
-        var meta = r.Extras("instruction", "instances");
+        var instruction = record.RequireString("instruction");
+        var instances = record.RequireArray("instances");
+        var meta = record.Extras("instruction", "instances");
         var list = new List<Demonstration>();
         for (int i = 0; i < instances.Count; i++)
         {
-            if (instances[i] is not JsonObject inst) throw r.Where.Error($"\"instances[{i}]\" must be an object");
-            var input = inst["input"] is null ? null : DataRecord.StringOf(inst, "input", r.Where, $"instances[{i}].input");
-            var output = DataRecord.StringOf(inst, "output", r.Where, $"instances[{i}].output");
-            list.Add(Demonstration.FromPair(UserTurn(instruction, input), output) with { Metadata = meta, Source = r.Where.ToString() });
+            if (instances[i] is not JsonObject inst) throw record.Where.Error($"\"instances[{i}]\" must be an object");
+            var input = inst["input"] is null ? null : DataRecord.StringOf(inst, "input", record.Where, $"instances[{i}].input");
+            var output = DataRecord.StringOf(inst, "output", record.Where, $"instances[{i}].output");
+            list.Add(Demonstration.FromPair(UserTurn(instruction, input), output) with { Metadata = meta, Source = record.Where.ToString() });
         }
         return list;
     }

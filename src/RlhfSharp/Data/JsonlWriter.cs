@@ -12,24 +12,27 @@ public static class JsonlWriter
     static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary><c>{"messages": [{"role", "content"}...], ...metadata}</c></summary>
-    public static JsonObject ToJson(Demonstration d)
+    public static JsonObject ToJson(Demonstration demonstration)
     {
         var o = new JsonObject
         {
-            ["messages"] = new JsonArray(d.Messages.Select(t => (JsonNode)new JsonObject { ["role"] = t.RoleName, ["content"] = t.Content }).ToArray()),
+            ["messages"] = new JsonArray(demonstration.Messages.Select(t => (JsonNode)new JsonObject { ["role"] = t.RoleName, ["content"] = t.Content }).ToArray()),
         };
-        return AddMetadata(o, d.Metadata);
+        return AddMetadata(o, demonstration.Metadata);
     }
 
     /// <summary><c>{"prompt", "chosen", "rejected", ...metadata}</c></summary>
-    public static JsonObject ToJson(Comparison c) =>
-        AddMetadata(new JsonObject { ["prompt"] = c.Prompt, ["chosen"] = c.Chosen, ["rejected"] = c.Rejected }, c.Metadata);
+    public static JsonObject ToJson(Comparison comparison) =>
+        AddMetadata(new JsonObject { ["prompt"] = comparison.Prompt, ["chosen"] = comparison.Chosen, ["rejected"] = comparison.Rejected }, comparison.Metadata);
+
+    /// <summary>One record as its JSONL line, without the newline.</summary>
+    public static string ToLine(JsonObject record) => record.ToJsonString(Options);
 
     public static int Write(TextWriter writer, IEnumerable<JsonObject> records)
     {
-        int n = 0;
-        foreach (var r in records) { writer.Write(r.ToJsonString(Options)); writer.Write('\n'); n++; }
-        return n;
+        int count = 0;
+        foreach (var record in records) { writer.Write(ToLine(record)); writer.Write('\n'); count++; }
+        return count;
     }
 
     public static int Write(string path, IEnumerable<JsonObject> records)
@@ -42,10 +45,10 @@ public static class JsonlWriter
     public static int WriteDemonstrations(string path, IEnumerable<Demonstration> items) => Write(path, items.Select(ToJson));
     public static int WriteComparisons(string path, IEnumerable<Comparison> items) => Write(path, items.Select(ToJson));
 
-    static JsonObject AddMetadata(JsonObject o, IReadOnlyDictionary<string, JsonNode?> metadata)
+    static JsonObject AddMetadata(JsonObject record, IReadOnlyDictionary<string, JsonNode?> metadata)
     {
         foreach (var (k, v) in metadata)
-            if (!o.ContainsKey(k)) o[k] = v?.DeepClone();
-        return o;
+            if (!record.ContainsKey(k)) record[k] = v?.DeepClone();
+        return record;
     }
 }

@@ -22,7 +22,7 @@ namespace RlhfSharp.Data;
 /// </summary>
 public static class OasstTree
 {
-    public static bool Looks(DataRecord r) => r.Value is JsonObject o && o["prompt"] is JsonObject p && p.ContainsKey("replies");
+    public static bool Looks(DataRecord record) => record.Value is JsonObject o && o["prompt"] is JsonObject p && p.ContainsKey("replies");
 
     /// <summary>The best-ranked path as a demonstration, or null when the tree has no assistant reply.</summary>
     public static Demonstration? BestPath(DataRecord record)

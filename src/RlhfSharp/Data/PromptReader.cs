@@ -14,7 +14,7 @@ public sealed record Prompt(string Text)
 
 /// <summary>
 /// Reads PPO prompts: a text file (<c>.txt</c>) with one prompt per non-blank line, or records (JSONL, JSON, Parquet)
-/// that are <c>{"prompt": "..."}</c>, <c>{"messages": [...]}</c>, or a bare JSON string per line (as OpenAssistant's
+/// that are <c>{"prompt": "..."}</c>, <c>{"text": "..."}</c>, <c>{"messages": [...]}</c>, or a bare JSON string per line (as OpenAssistant's
 /// <c>prompt_lottery</c> export).
 /// </summary>
 public static class PromptReader
@@ -27,17 +27,20 @@ public static class PromptReader
         return RecordSource.Read(path, fileType).Select(FromRecord).ToList();
     }
 
-    public static Prompt FromRecord(DataRecord r)
+    public static Prompt FromRecord(DataRecord record)
     {
-        var src = r.Where.ToString();
-        if (r.Value is JsonValue v && v.TryGetValue(out string? s)) return new Prompt(s) { Source = src };
-        if (r.Has("messages"))
+        var src = record.Where.ToString();
+        if (record.Value is JsonValue v && v.TryGetValue(out string? s)) return new Prompt(s) { Source = src };
+        if (record.Has("messages"))
         {
-            var turns = MessagesReader.Read(r, "messages", needAssistant: false);
-            return new Prompt(Transcript.Render(turns, assistantCue: true)) { Messages = turns, Metadata = r.Extras("messages"), Source = src };
+            var turns = MessagesReader.Read(record, "messages", needAssistant: false);
+            return new Prompt(Transcript.Render(turns, assistantCue: true)) { Messages = turns, Metadata = record.Extras("messages"), Source = src };
         }
-        if (r.Has("prompt") || r.Value is JsonObject)
-            return new Prompt(r.RequireString("prompt")) { Metadata = r.Extras("prompt"), Source = src };
-        throw r.Where.Error($"expected a prompt (a string, or an object with \"prompt\" or \"messages\"), got {DataRecord.Describe(r.Value)}");
+        // {"text": ...} is how many prompt files store a prompt (the labeling app's among them); "prompt" wins over it.
+        if (!record.Has("prompt") && record.Has("text"))
+            return new Prompt(record.RequireString("text")) { Metadata = record.Extras("text"), Source = src };
+        if (record.Has("prompt") || record.Value is JsonObject)
+            return new Prompt(record.RequireString("prompt")) { Metadata = record.Extras("prompt"), Source = src };
+        throw record.Where.Error($"expected a prompt (a string, or an object with \"prompt\", \"text\" or \"messages\"), got {DataRecord.Describe(record.Value)}");
     }
 }

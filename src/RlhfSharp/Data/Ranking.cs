@@ -24,16 +24,24 @@ public sealed record Ranking(string Prompt, IReadOnlyList<string> Responses, IRe
         return null;
     }
 
-    /// <summary>All C(K,2) pairs: for ranks a &lt; b, the response ranked a is chosen over the one ranked b.
-    /// Pairs come in rank order (best vs 2nd, best vs 3rd, ..., 2nd vs 3rd, ...). Identical texts are not filtered here.</summary>
+    /// <summary>The C(K,2) (chosen, rejected) response indices of a ranking <paramref name="order"/> (best first): for ranks
+    /// a &lt; b, the response ranked a is chosen over the one ranked b. Pairs come in rank order (best vs 2nd, best vs 3rd,
+    /// ..., 2nd vs 3rd, ...). The one place this expansion is defined: <see cref="ToPairs"/> and the labeling export use it.</summary>
+    public static IEnumerable<(int Chosen, int Rejected)> PairIndices(IReadOnlyList<int> order)
+    {
+        for (int better = 0; better < order.Count; better++)
+            for (int worse = better + 1; worse < order.Count; worse++)
+                yield return (order[better], order[worse]);
+    }
+
+    /// <summary>All C(K,2) pairs as comparisons, in the order of <see cref="PairIndices"/>. Identical texts are not
+    /// filtered here.</summary>
     public IEnumerable<Comparison> ToPairs()
     {
         if (CheckOrder(Responses.Count, Order) is { } problem) throw new ArgumentException(problem);
-        for (int a = 0; a < Order.Count; a++)
-            for (int b = a + 1; b < Order.Count; b++)
-                yield return new Comparison(Prompt, Responses[Order[a]], Responses[Order[b]])
-                {
-                    Metadata = Metadata, Source = Source, GroupId = Source,
-                };
+        return PairIndices(Order).Select(pair => new Comparison(Prompt, Responses[pair.Chosen], Responses[pair.Rejected])
+        {
+            Metadata = Metadata, Source = Source, GroupId = Source,
+        });
     }
 }

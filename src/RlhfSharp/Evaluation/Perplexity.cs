@@ -1,6 +1,7 @@
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
+using RlhfSharp.Training.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,9 +16,12 @@ public sealed record PerplexityResult(double Perplexity, long Tokens, double Mea
 /// </summary>
 public static class Perplexity
 {
+    /// <summary>Window length when a config states no context size: GPT-2's.</summary>
+    const int FallbackContext = 1024;
+
     public static PerplexityResult Compute(ILanguageModel model, ITextTokenizer tokenizer, IEnumerable<string> texts, Device device, int batchSize = 8)
     {
-        int ctx = model.Config.MaxPositions > 0 ? model.Config.MaxPositions : 1024;
+        int ctx = model.Config.MaxPositions > 0 ? model.Config.MaxPositions : FallbackContext;
         var windows = new List<IReadOnlyList<int>>();
         foreach (var text in texts)
         {
@@ -42,17 +46,13 @@ public static class Perplexity
         return new(Math.Exp(nll / count), count, nll / count);
     }
 
-    /// <summary>Summed next-token NLL over real positions of right-padded ids [B,T], and the number of predicted tokens.</summary>
-    public static (double sum, long count) SequenceNll(ILanguageModel model, Tensor ids, Tensor mask)
+    /// <summary>Summed next-token NLL over real positions of right-padded ids [B,T], and the number of predicted tokens:
+    /// <see cref="LanguageModelObjective.LanguageModelNllSum"/> (the loss pretraining and SFT train on) on the shifted batch.</summary>
+    public static (double Sum, long Count) SequenceNll(ILanguageModel model, Tensor ids, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var logits = model.Forward(ids, mask);                                          // [B,T,V]
-        var logp = nn.functional.log_softmax(logits[.., ..^1].to_type(ScalarType.Float32), -1);
-        var target = ids[.., 1..];                                                      // [B,T-1]
-        var tokenLogp = logp.gather(-1, target.unsqueeze(-1)).squeeze(-1);              // [B,T-1]
-        var counted = mask[.., 1..].to_type(ScalarType.Float32);
-        double sum = -(tokenLogp * counted).sum().to_type(ScalarType.Float64).item<double>();
-        long n = (long)counted.sum().item<float>();
-        return (sum, n);
+        var logits = model.Forward(ids, mask)[.., ..^1];                                 // [B,T-1,V] predicts positions 1..T-1
+        var (sum, count) = LanguageModelObjective.LanguageModelNllSum(logits, ids[.., 1..], mask[.., 1..]);
+        return (sum.to_type(ScalarType.Float64).item<double>(), count.item<long>());
     }
 }

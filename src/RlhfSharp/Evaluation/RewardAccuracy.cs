@@ -1,4 +1,6 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Training.Losses;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Evaluation;
@@ -20,20 +22,15 @@ public static class RewardAccuracy
         int padId, Device device, int batchSize = 16)
     {
         if (pairs.Count == 0) throw new UserError("reward accuracy: no comparison pairs");
-        var chosen = RewardScoring.ScoreIds(model, pairs.Select(p => (IReadOnlyList<int>)p.Chosen).ToList(), padId, device, batchSize);
-        var rejected = RewardScoring.ScoreIds(model, pairs.Select(p => (IReadOnlyList<int>)p.Rejected).ToList(), padId, device, batchSize);
+        var chosen = ScalarHeadScoring.Score(model, pairs.Select(pair => (IReadOnlyList<int>)pair.Chosen).ToList(), padId, device, batchSize);
+        var rejected = ScalarHeadScoring.Score(model, pairs.Select(pair => (IReadOnlyList<int>)pair.Rejected).ToList(), padId, device, batchSize);
         return FromScores(chosen, rejected);
     }
 
+    /// <summary>The figures of <see cref="PairStatistics"/>, the same ones the reward trainer logs.</summary>
     public static RewardAccuracyResult FromScores(IReadOnlyList<double> chosen, IReadOnlyList<double> rejected)
     {
-        if (chosen.Count != rejected.Count) throw new ArgumentException("chosen and rejected score counts differ");
-        int n = chosen.Count;
-        double correct = 0, margin = 0;
-        for (int i = 0; i < n; i++) { if (chosen[i] > rejected[i]) correct++; margin += chosen[i] - rejected[i]; }
-        var all = chosen.Concat(rejected).ToArray();
-        double mean = all.Average();
-        double std = all.Length > 1 ? Math.Sqrt(all.Sum(x => (x - mean) * (x - mean)) / (all.Length - 1)) : 0;
-        return new RewardAccuracyResult(correct / n, n, margin / n, mean, std);
+        var statistics = PairStatistics.FromScores(chosen, rejected);
+        return new RewardAccuracyResult(statistics.Accuracy, statistics.Pairs, statistics.MeanMargin, statistics.RewardMean, statistics.RewardStd);
     }
 }

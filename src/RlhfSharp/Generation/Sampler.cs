@@ -73,22 +73,22 @@ public static class Sampler
     static Tensor LastLogits(Tensor logits) => logits[.., -1].to_type(ScalarType.Float32); // [B,T,V] -> [B,V]
 
     /// <summary>Chooses one token per row from logits [B,V]: argmax, or a draw after temperature, top-k and top-p.</summary>
-    public static Tensor Pick(Tensor logits, SamplingOptions o, Generator? generator)
+    public static Tensor Pick(Tensor logits, SamplingOptions options, Generator? generator)
     {
-        if (o.Greedy) return logits.argmax(-1);
-        var scaled = logits / o.Temperature;
-        if (o.TopK > 0 && o.TopK < scaled.shape[^1])
+        if (options.Greedy) return logits.argmax(-1);
+        var scaled = logits / options.Temperature;
+        if (options.TopK > 0 && options.TopK < scaled.shape[^1])
         {
-            var kth = scaled.topk(o.TopK, dim: -1).values[.., ^1..];          // [B,1]
+            var kth = scaled.topk(options.TopK, dim: -1).values[.., ^1..];          // [B,1]
             scaled = scaled.masked_fill(scaled.lt(kth), float.NegativeInfinity);
         }
         var probs = nn.functional.softmax(scaled, -1);
-        if (o.TopP < 1.0)
+        if (options.TopP < 1.0)
         {
             var (sorted, order) = torch.sort(probs, -1, descending: true);
             // The nucleus is the smallest prefix whose mass reaches p: drop a token once the mass before it
             // already reaches p. The most likely token always stays (its mass-before is 0 < p).
-            var drop = (sorted.cumsum(-1) - sorted).ge(o.TopP);
+            var drop = (sorted.cumsum(-1) - sorted).ge(options.TopP);
             sorted = sorted.masked_fill(drop, 0);
             probs = zeros_like(probs).scatter(-1, order, sorted);
         }

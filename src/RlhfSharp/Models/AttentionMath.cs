@@ -50,7 +50,7 @@ public static class AttentionMath
     /// Scaled dot-product attention with grouped-query heads: q [B,H,T,D], k/v [B,Hkv,S,D] -> [B,H,T,D].
     /// Scale 1/sqrt(D) (GPT-2 with scale_attn_weights, Llama).
     /// </summary>
-    public static Tensor Attend(Tensor q, Tensor k, Tensor v, AttentionInputs a)
+    public static Tensor Attend(Tensor q, Tensor k, Tensor v, AttentionInputs attention)
     {
         long H = q.shape[1], Hkv = k.shape[1];
         if (H != Hkv)
@@ -59,6 +59,6 @@ public static class AttentionMath
             k = k.repeat_interleave(H / Hkv, dim: 1);
             v = v.repeat_interleave(H / Hkv, dim: 1);
         }
-        return torch.nn.functional.scaled_dot_product_attention(q, k, v, a.Bias, 0.0, a.IsCausal);
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, attention.Bias, 0.0, attention.IsCausal);
     }
 }

@@ -17,7 +17,7 @@ public abstract class Backbone : nn.Module
     /// <summary>Token embedding matrix [V,C]; a tied LM head reuses it.</summary>
     public abstract Tensor EmbeddingWeight { get; }
 
-    public static string HfName(TransformerConfig c) => c.IsGpt2 ? "transformer" : "model";
+    public static string HfName(TransformerConfig config) => config.IsGpt2 ? "transformer" : "model";
 
-    public static Backbone Create(TransformerConfig c) => c.IsGpt2 ? new Gpt2Backbone(c) : new LlamaBackbone(c);
+    public static Backbone Create(TransformerConfig config) => config.IsGpt2 ? new Gpt2Backbone(config) : new LlamaBackbone(config);
 }

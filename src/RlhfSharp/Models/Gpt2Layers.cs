@@ -30,15 +30,15 @@ public sealed class Gpt2Attention : nn.Module
     public readonly Conv1D c_proj;   // C -> C
     readonly int _heads, _headDim;
 
-    public Gpt2Attention(TransformerConfig c) : base(nameof(Gpt2Attention))
+    public Gpt2Attention(TransformerConfig config) : base(nameof(Gpt2Attention))
     {
-        _heads = c.NumHeads; _headDim = c.HeadDim;
-        c_attn = new Conv1D(c.HiddenSize, 3 * c.HiddenSize);
-        c_proj = new Conv1D(c.HiddenSize, c.HiddenSize);
+        _heads = config.NumHeads; _headDim = config.HeadDim;
+        c_attn = new Conv1D(config.HiddenSize, 3 * config.HiddenSize);
+        c_proj = new Conv1D(config.HiddenSize, config.HiddenSize);
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, AttentionInputs a, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, AttentionInputs attention, KvCache? cache, int layer)
     {
         long B = x.shape[0], T = x.shape[1], C = x.shape[2];
         var qkv = c_attn.forward(x).split(C, 2);                                       // 3 x [B,T,C]
@@ -46,7 +46,7 @@ public sealed class Gpt2Attention : nn.Module
         var k = qkv[1].view(B, T, _heads, _headDim).transpose(1, 2);
         var v = qkv[2].view(B, T, _heads, _headDim).transpose(1, 2);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);                     // [B,H,S,D]
-        var y = AttentionMath.Attend(q, k, v, a);                                       // [B,H,T,D]
+        var y = AttentionMath.Attend(q, k, v, attention);                                       // [B,H,T,D]
         return c_proj.forward(y.transpose(1, 2).contiguous().view(B, T, C));
     }
 }
@@ -57,10 +57,10 @@ public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
     public readonly Conv1D c_fc;
     public readonly Conv1D c_proj;
 
-    public Gpt2Mlp(TransformerConfig c) : base(nameof(Gpt2Mlp))
+    public Gpt2Mlp(TransformerConfig config) : base(nameof(Gpt2Mlp))
     {
-        c_fc = new Conv1D(c.HiddenSize, c.IntermediateSize);
-        c_proj = new Conv1D(c.IntermediateSize, c.HiddenSize);
+        c_fc = new Conv1D(config.HiddenSize, config.IntermediateSize);
+        c_proj = new Conv1D(config.IntermediateSize, config.HiddenSize);
         RegisterComponents();
     }
 
@@ -79,18 +79,18 @@ public sealed class Gpt2Block : nn.Module
     public readonly LayerNorm ln_2;
     public readonly Gpt2Mlp mlp;
 
-    public Gpt2Block(TransformerConfig c) : base(nameof(Gpt2Block))
+    public Gpt2Block(TransformerConfig config) : base(nameof(Gpt2Block))
     {
-        ln_1 = nn.LayerNorm(c.HiddenSize, c.NormEps);
-        attn = new Gpt2Attention(c);
-        ln_2 = nn.LayerNorm(c.HiddenSize, c.NormEps);
-        mlp = new Gpt2Mlp(c);
+        ln_1 = nn.LayerNorm(config.HiddenSize, config.NormEps);
+        attn = new Gpt2Attention(config);
+        ln_2 = nn.LayerNorm(config.HiddenSize, config.NormEps);
+        mlp = new Gpt2Mlp(config);
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, AttentionInputs a, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, AttentionInputs attention, KvCache? cache, int layer)
     {
-        x = x + attn.Forward(ln_1.forward(x), a, cache, layer);
+        x = x + attn.Forward(ln_1.forward(x), attention, cache, layer);
         return x + mlp.forward(ln_2.forward(x));
     }
 }
@@ -103,12 +103,12 @@ public sealed class Gpt2Backbone : Backbone
     public readonly ModuleList<Gpt2Block> h;
     public readonly LayerNorm ln_f;
 
-    public Gpt2Backbone(TransformerConfig c) : base(nameof(Gpt2Backbone))
+    public Gpt2Backbone(TransformerConfig config) : base(nameof(Gpt2Backbone))
     {
-        wte = nn.Embedding(c.VocabSize, c.HiddenSize);
-        wpe = nn.Embedding(c.MaxPositions, c.HiddenSize);
-        h = new ModuleList<Gpt2Block>(Enumerable.Range(0, c.NumLayers).Select(_ => new Gpt2Block(c)).ToArray());
-        ln_f = nn.LayerNorm(c.HiddenSize, c.NormEps);
+        wte = nn.Embedding(config.VocabSize, config.HiddenSize);
+        wpe = nn.Embedding(config.MaxPositions, config.HiddenSize);
+        h = new ModuleList<Gpt2Block>(Enumerable.Range(0, config.NumLayers).Select(_ => new Gpt2Block(config)).ToArray());
+        ln_f = nn.LayerNorm(config.HiddenSize, config.NormEps);
         RegisterComponents();
     }
 
@@ -122,9 +122,9 @@ public sealed class Gpt2Backbone : Backbone
         if (S > wpe.weight!.shape[0])
             throw new UserError($"sequence of {S} tokens is longer than this GPT-2 model's n_positions ({wpe.weight!.shape[0]})");
         var dtype = wte.weight!.dtype;
-        var a = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, null, dtype, inputIds.device);
-        var x = wte.forward(inputIds) + wpe.forward(a.Positions);                      // [B,T,C]
-        for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, a, cache, i);
+        var attention = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, null, dtype, inputIds.device);
+        var x = wte.forward(inputIds) + wpe.forward(attention.Positions);                      // [B,T,C]
+        for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, attention, cache, i);
         return ln_f.forward(x);
     }
 }

@@ -37,17 +37,17 @@ public sealed class LlamaAttention : nn.Module
     public readonly Linear o_proj;   // H*D -> C
     readonly int _heads, _kvHeads, _headDim;
 
-    public LlamaAttention(TransformerConfig c) : base(nameof(LlamaAttention))
+    public LlamaAttention(TransformerConfig config) : base(nameof(LlamaAttention))
     {
-        (_heads, _kvHeads, _headDim) = (c.NumHeads, c.NumKvHeads, c.HeadDim);
-        q_proj = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.AttentionBias);
-        k_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
-        v_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.AttentionBias);
-        o_proj = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: c.AttentionOutputBias);
+        (_heads, _kvHeads, _headDim) = (config.NumHeads, config.NumKvHeads, config.HeadDim);
+        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, hasBias: config.AttentionBias);
+        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
+        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
+        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, hasBias: config.AttentionOutputBias);
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, AttentionInputs a, Tensor cos, Tensor sin, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, AttentionInputs attention, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         long B = x.shape[0], T = x.shape[1];
         var q = q_proj.forward(x).view(B, T, _heads, _headDim).transpose(1, 2);      // [B,H,T,D]
@@ -56,7 +56,7 @@ public sealed class LlamaAttention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);                                       // cache holds rotated keys
         if (cache is not null) (k, v) = cache.Append(layer, k, v);                   // [B,Hkv,S,D]
-        var y = AttentionMath.Attend(q, k, v, a);                                     // [B,H,T,D]
+        var y = AttentionMath.Attend(q, k, v, attention);                                     // [B,H,T,D]
         return o_proj.forward(y.transpose(1, 2).contiguous().view(B, T, _heads * _headDim));
     }
 }
@@ -68,11 +68,11 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public readonly Linear up_proj;     // C -> I
     public readonly Linear down_proj;   // I -> C
 
-    public LlamaMlp(TransformerConfig c) : base(nameof(LlamaMlp))
+    public LlamaMlp(TransformerConfig config) : base(nameof(LlamaMlp))
     {
-        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
-        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias);
-        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias);
+        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
         RegisterComponents();
     }
 
@@ -88,18 +88,18 @@ public sealed class LlamaDecoderLayer : nn.Module
     public readonly RmsNorm post_attention_layernorm;
     public readonly LlamaMlp mlp;
 
-    public LlamaDecoderLayer(TransformerConfig c) : base(nameof(LlamaDecoderLayer))
+    public LlamaDecoderLayer(TransformerConfig config) : base(nameof(LlamaDecoderLayer))
     {
-        input_layernorm = new RmsNorm(c.HiddenSize, c.NormEps);
-        self_attn = new LlamaAttention(c);
-        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.NormEps);
-        mlp = new LlamaMlp(c);
+        input_layernorm = new RmsNorm(config.HiddenSize, config.NormEps);
+        self_attn = new LlamaAttention(config);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.NormEps);
+        mlp = new LlamaMlp(config);
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, AttentionInputs a, Tensor cos, Tensor sin, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, AttentionInputs attention, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
-        x = x + self_attn.Forward(input_layernorm.forward(x), a, cos, sin, cache, layer);
+        x = x + self_attn.Forward(input_layernorm.forward(x), attention, cos, sin, cache, layer);
         return x + mlp.forward(post_attention_layernorm.forward(x));
     }
 }
@@ -117,13 +117,13 @@ public sealed class LlamaBackbone : Backbone
     readonly RotaryEmbedding _rope;
     readonly int? _slidingWindow;
 
-    public LlamaBackbone(TransformerConfig c) : base(nameof(LlamaBackbone))
+    public LlamaBackbone(TransformerConfig config) : base(nameof(LlamaBackbone))
     {
-        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize);
-        layers = new ModuleList<LlamaDecoderLayer>(Enumerable.Range(0, c.NumLayers).Select(_ => new LlamaDecoderLayer(c)).ToArray());
-        norm = new RmsNorm(c.HiddenSize, c.NormEps);
-        _rope = new RotaryEmbedding(c);
-        _slidingWindow = c.SlidingWindow;
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        layers = new ModuleList<LlamaDecoderLayer>(Enumerable.Range(0, config.NumLayers).Select(_ => new LlamaDecoderLayer(config)).ToArray());
+        norm = new RmsNorm(config.HiddenSize, config.NormEps);
+        _rope = new RotaryEmbedding(config);
+        _slidingWindow = config.SlidingWindow;
         RegisterComponents();
     }
 
@@ -133,10 +133,10 @@ public sealed class LlamaBackbone : Backbone
     {
         long B = inputIds.shape[0]; int T = (int)inputIds.shape[1];
         var dtype = embed_tokens.weight!.dtype;
-        var a = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, _slidingWindow, dtype, inputIds.device);
-        var (cos, sin) = _rope.CosSin(a.Positions, dtype);                          // [B,1,T,D]
+        var attention = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, _slidingWindow, dtype, inputIds.device);
+        var (cos, sin) = _rope.CosSin(attention.Positions, dtype);                          // [B,1,T,D]
         var x = embed_tokens.forward(inputIds);                                      // [B,T,C]
-        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, a, cos, sin, cache, i);
+        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, attention, cos, sin, cache, i);
         return norm.forward(x);
     }
 }

@@ -26,16 +26,16 @@ public static class ModelFactory
     /// HF's _init_weights: Linear/Conv1D/Embedding weights ~ N(0, 0.02), biases 0, norms 1;
     /// GPT-2 scales residual projections (c_proj) by 1/sqrt(2 * n_layer) (GPT-2 paper, HF GPT2PreTrainedModel).
     /// </summary>
-    public static void InitWeights(HfModel m, double std = 0.02)
+    public static void InitWeights(HfModel model, double std = 0.02)
     {
         using var _ = torch.no_grad();
-        int layers = m.Config.NumLayers;
-        foreach (var (name, p) in m.named_parameters())
+        int layers = model.Config.NumLayers;
+        foreach (var (name, p) in model.named_parameters())
         {
             bool isNorm = name.Contains("norm") || name.Contains(".ln_");
             if (name.EndsWith(".bias")) p.zero_();
             else if (isNorm) p.fill_(1.0);
-            else if (m.Config.IsGpt2 && name.EndsWith("c_proj.weight")) p.normal_(0, std / Math.Sqrt(2.0 * layers));
+            else if (model.Config.IsGpt2 && name.EndsWith("c_proj.weight")) p.normal_(0, std / Math.Sqrt(2.0 * layers));
             else p.normal_(0, std);
         }
     }

@@ -13,7 +13,7 @@ public sealed class RotaryEmbedding
     readonly float[] _invFreq;                                   // [D/2]
     (DeviceType type, int index, Tensor t)? _onDevice;          // cached copy (not a Tensor field: not a buffer)
 
-    public RotaryEmbedding(TransformerConfig c) => _invFreq = InverseFrequencies(c);
+    public RotaryEmbedding(TransformerConfig config) => _invFreq = InverseFrequencies(config);
 
     /// <summary>
     /// inv_freq[i] = theta^(-2i/D); with Llama-3 scaling (transformers modeling_rope_utils._compute_llama3_parameters):
@@ -21,15 +21,15 @@ public sealed class RotaryEmbedding
     /// original_ctx/high_freq_factor kept, and those between blended with
     /// s = (original_ctx/wavelen - low) / (high - low): (1-s)*f/factor + s*f.
     /// </summary>
-    public static float[] InverseFrequencies(TransformerConfig c)
+    public static float[] InverseFrequencies(TransformerConfig config)
     {
-        int half = c.HeadDim / 2;
+        int half = config.HeadDim / 2;
         var inv = new float[half];
         for (int i = 0; i < half; i++)
         {
             // float32 as HF computes it, so angles match to the last bit that matters.
-            float f = (float)(1.0 / Math.Pow(c.RopeTheta, (float)(2 * i) / c.HeadDim));
-            if (c.RopeScaling is { } s)
+            float f = (float)(1.0 / Math.Pow(config.RopeTheta, (float)(2 * i) / config.HeadDim));
+            if (config.RopeScaling is { } s)
             {
                 double lowWavelen = s.OriginalMaxPositions / s.LowFreqFactor, highWavelen = s.OriginalMaxPositions / s.HighFreqFactor;
                 double wavelen = 2 * Math.PI / f;

@@ -37,32 +37,32 @@ public static class TransformerConfigJson
         return (type == "gpt2" ? Gpt2(r, common) : LlamaFamily(r, o, common, type)).Validate(source);
     }
 
-    static TransformerConfig Gpt2(Reader r, TransformerConfig c)
+    static TransformerConfig Gpt2(Reader reader, TransformerConfig config)
     {
-        var act = r.Str("activation_function") ?? "gelu_new";
+        var act = reader.Str("activation_function") ?? "gelu_new";
         if (act is not ("gelu_new" or "gelu_pytorch_tanh"))
-            throw new UserError($"{r.Source}: activation_function '{act}' is not supported (gelu_new only)");
-        if (r.Bool("scale_attn_by_inverse_layer_idx") == true || r.Bool("reorder_and_upcast_attn") == true || r.Bool("scale_attn_weights") == false)
-            throw new UserError($"{r.Source}: GPT-2 attention variants (scale_attn_by_inverse_layer_idx, reorder_and_upcast_attn, scale_attn_weights=false) are not supported");
-        int dim = r.Int("n_embd") ?? throw r.Missing("n_embd"), heads = r.Int("n_head") ?? throw r.Missing("n_head");
-        return c with
+            throw new UserError($"{reader.Source}: activation_function '{act}' is not supported (gelu_new only)");
+        if (reader.Bool("scale_attn_by_inverse_layer_idx") == true || reader.Bool("reorder_and_upcast_attn") == true || reader.Bool("scale_attn_weights") == false)
+            throw new UserError($"{reader.Source}: GPT-2 attention variants (scale_attn_by_inverse_layer_idx, reorder_and_upcast_attn, scale_attn_weights=false) are not supported");
+        int dim = reader.Int("n_embd") ?? throw reader.Missing("n_embd"), heads = reader.Int("n_head") ?? throw reader.Missing("n_head");
+        return config with
         {
-            HiddenSize = dim, NumLayers = r.Int("n_layer") ?? throw r.Missing("n_layer"), NumHeads = heads, NumKvHeads = heads,
-            HeadDim = dim / heads, IntermediateSize = r.Int("n_inner") ?? 4 * dim, MaxPositions = r.Int("n_positions") ?? 1024,
-            NormEps = r.Dbl("layer_norm_epsilon") ?? 1e-5, TieWordEmbeddings = r.Bool("tie_word_embeddings") ?? true,
+            HiddenSize = dim, NumLayers = reader.Int("n_layer") ?? throw reader.Missing("n_layer"), NumHeads = heads, NumKvHeads = heads,
+            HeadDim = dim / heads, IntermediateSize = reader.Int("n_inner") ?? 4 * dim, MaxPositions = reader.Int("n_positions") ?? 1024,
+            NormEps = reader.Dbl("layer_norm_epsilon") ?? 1e-5, TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? true,
             AttentionBias = true, AttentionOutputBias = true, MlpBias = true,
         };
     }
 
-    static TransformerConfig LlamaFamily(Reader r, JsonObject o, TransformerConfig c, string type)
+    static TransformerConfig LlamaFamily(Reader reader, JsonObject fields, TransformerConfig config, string type)
     {
-        var act = r.Str("hidden_act") ?? "silu";
-        if (act != "silu") throw new UserError($"{r.Source}: hidden_act '{act}' is not supported (silu only)");
-        int dim = r.Int("hidden_size") ?? throw r.Missing("hidden_size"), heads = r.Int("num_attention_heads") ?? throw r.Missing("num_attention_heads");
+        var act = reader.Str("hidden_act") ?? "silu";
+        if (act != "silu") throw new UserError($"{reader.Source}: hidden_act '{act}' is not supported (silu only)");
+        int dim = reader.Int("hidden_size") ?? throw reader.Missing("hidden_size"), heads = reader.Int("num_attention_heads") ?? throw reader.Missing("num_attention_heads");
         // Rope: transformers 5 nests everything in rope_parameters; older configs have rope_theta + rope_scaling.
-        var rope = o["rope_parameters"] as JsonObject ?? o["rope_scaling"] as JsonObject;
-        var rr = rope is null ? null : new Reader(rope, r.Source);
-        var theta = rr?.Dbl("rope_theta") ?? r.Dbl("rope_theta") ?? 10000.0;
+        var rope = fields["rope_parameters"] as JsonObject ?? fields["rope_scaling"] as JsonObject;
+        var rr = rope is null ? null : new Reader(rope, reader.Source);
+        var theta = rr?.Dbl("rope_theta") ?? reader.Dbl("rope_theta") ?? 10000.0;
         var ropeType = rr?.Str("rope_type") ?? rr?.Str("type") ?? "default";
         RopeScaling? scaling = ropeType switch
         {
@@ -73,79 +73,79 @@ public static class TransformerConfigJson
                 HighFreqFactor = rr.Dbl("high_freq_factor") ?? 4.0,
                 OriginalMaxPositions = rr.Int("original_max_position_embeddings") ?? throw rr.Missing("original_max_position_embeddings"),
             },
-            _ => throw new UserError($"{r.Source}: rope_type '{ropeType}' is not supported (default, llama3)"),
+            _ => throw new UserError($"{reader.Source}: rope_type '{ropeType}' is not supported (default, llama3)"),
         };
         int? window = type switch
         {
-            "mistral" => r.Int("sliding_window"),
-            "qwen2" when r.Bool("use_sliding_window") == true =>
-                throw new UserError($"{r.Source}: use_sliding_window=true is not supported for qwen2"),
+            "mistral" => reader.Int("sliding_window"),
+            "qwen2" when reader.Bool("use_sliding_window") == true =>
+                throw new UserError($"{reader.Source}: use_sliding_window=true is not supported for qwen2"),
             _ => null,
         };
-        bool attnBias = type == "qwen2" || (r.Bool("attention_bias") ?? false);
-        return c with
+        bool attnBias = type == "qwen2" || (reader.Bool("attention_bias") ?? false);
+        return config with
         {
-            HiddenSize = dim, NumLayers = r.Int("num_hidden_layers") ?? throw r.Missing("num_hidden_layers"), NumHeads = heads,
-            NumKvHeads = r.Int("num_key_value_heads") ?? heads, HeadDim = r.Int("head_dim") ?? dim / heads,
-            IntermediateSize = r.Int("intermediate_size") ?? throw r.Missing("intermediate_size"),
-            MaxPositions = r.Int("max_position_embeddings") ?? 2048, NormEps = r.Dbl("rms_norm_eps") ?? 1e-6,
+            HiddenSize = dim, NumLayers = reader.Int("num_hidden_layers") ?? throw reader.Missing("num_hidden_layers"), NumHeads = heads,
+            NumKvHeads = reader.Int("num_key_value_heads") ?? heads, HeadDim = reader.Int("head_dim") ?? dim / heads,
+            IntermediateSize = reader.Int("intermediate_size") ?? throw reader.Missing("intermediate_size"),
+            MaxPositions = reader.Int("max_position_embeddings") ?? 2048, NormEps = reader.Dbl("rms_norm_eps") ?? 1e-6,
             RopeTheta = theta, RopeScaling = scaling, SlidingWindow = window,
-            TieWordEmbeddings = r.Bool("tie_word_embeddings") ?? false,
-            AttentionBias = attnBias, AttentionOutputBias = type == "llama" && attnBias, MlpBias = r.Bool("mlp_bias") ?? false,
+            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
+            AttentionBias = attnBias, AttentionOutputBias = type == "llama" && attnBias, MlpBias = reader.Bool("mlp_bias") ?? false,
         };
     }
 
     /// <summary>config.json text in the transformers-5 layout.</summary>
-    public static string ToJson(TransformerConfig c)
+    public static string ToJson(TransformerConfig config)
     {
-        var o = new JsonObject { ["architectures"] = new JsonArray(c.Architectures.Select(a => (JsonNode)a).ToArray()) };
-        if (c.IsGpt2)
+        var o = new JsonObject { ["architectures"] = new JsonArray(config.Architectures.Select(a => (JsonNode)a).ToArray()) };
+        if (config.IsGpt2)
         {
             o["activation_function"] = "gelu_new";
-            o["layer_norm_epsilon"] = c.NormEps;
-            o["n_embd"] = c.HiddenSize; o["n_head"] = c.NumHeads; o["n_inner"] = c.IntermediateSize;
-            o["n_layer"] = c.NumLayers; o["n_positions"] = c.MaxPositions;
+            o["layer_norm_epsilon"] = config.NormEps;
+            o["n_embd"] = config.HiddenSize; o["n_head"] = config.NumHeads; o["n_inner"] = config.IntermediateSize;
+            o["n_layer"] = config.NumLayers; o["n_positions"] = config.MaxPositions;
             // Dropout is off in this implementation (RLHF recipes disable it); say so to transformers too.
             o["attn_pdrop"] = 0.0; o["embd_pdrop"] = 0.0; o["resid_pdrop"] = 0.0;
         }
         else
         {
-            if (c.ModelType == "llama") { o["attention_bias"] = c.AttentionBias; o["mlp_bias"] = c.MlpBias; }
+            if (config.ModelType == "llama") { o["attention_bias"] = config.AttentionBias; o["mlp_bias"] = config.MlpBias; }
             o["attention_dropout"] = 0.0;
-            o["head_dim"] = c.HeadDim; o["hidden_act"] = "silu"; o["hidden_size"] = c.HiddenSize;
-            o["intermediate_size"] = c.IntermediateSize; o["max_position_embeddings"] = c.MaxPositions;
-            o["num_attention_heads"] = c.NumHeads; o["num_hidden_layers"] = c.NumLayers; o["num_key_value_heads"] = c.NumKvHeads;
-            o["rms_norm_eps"] = c.NormEps;
-            var rope = new JsonObject { ["rope_theta"] = c.RopeTheta, ["rope_type"] = c.RopeScaling?.RopeType ?? "default" };
-            if (c.RopeScaling is { } s)
+            o["head_dim"] = config.HeadDim; o["hidden_act"] = "silu"; o["hidden_size"] = config.HiddenSize;
+            o["intermediate_size"] = config.IntermediateSize; o["max_position_embeddings"] = config.MaxPositions;
+            o["num_attention_heads"] = config.NumHeads; o["num_hidden_layers"] = config.NumLayers; o["num_key_value_heads"] = config.NumKvHeads;
+            o["rms_norm_eps"] = config.NormEps;
+            var rope = new JsonObject { ["rope_theta"] = config.RopeTheta, ["rope_type"] = config.RopeScaling?.RopeType ?? "default" };
+            if (config.RopeScaling is { } s)
             {
                 rope["factor"] = s.Factor; rope["low_freq_factor"] = s.LowFreqFactor; rope["high_freq_factor"] = s.HighFreqFactor;
                 rope["original_max_position_embeddings"] = s.OriginalMaxPositions;
             }
             o["rope_parameters"] = rope;
-            if (c.ModelType == "mistral") o["sliding_window"] = c.SlidingWindow;
-            if (c.ModelType == "qwen2") { o["use_sliding_window"] = false; o["sliding_window"] = null; }
+            if (config.ModelType == "mistral") o["sliding_window"] = config.SlidingWindow;
+            if (config.ModelType == "qwen2") { o["use_sliding_window"] = false; o["sliding_window"] = null; }
         }
-        if (c.NumLabels is { } n)
+        if (config.NumLabels is { } n)
         {
             o["id2label"] = new JsonObject(Enumerable.Range(0, n).Select(i => KeyValuePair.Create(i.ToString(), (JsonNode?)$"LABEL_{i}")));
             o["label2id"] = new JsonObject(Enumerable.Range(0, n).Select(i => KeyValuePair.Create($"LABEL_{i}", (JsonNode?)i)));
         }
-        o["bos_token_id"] = c.BosTokenId; o["eos_token_id"] = c.EosTokenId; o["pad_token_id"] = c.PadTokenId;
-        o["dtype"] = c.Dtype; o["model_type"] = c.ModelType; o["tie_word_embeddings"] = c.TieWordEmbeddings;
-        o["use_cache"] = true; o["vocab_size"] = c.VocabSize;
+        o["bos_token_id"] = config.BosTokenId; o["eos_token_id"] = config.EosTokenId; o["pad_token_id"] = config.PadTokenId;
+        o["dtype"] = config.Dtype; o["model_type"] = config.ModelType; o["tie_word_embeddings"] = config.TieWordEmbeddings;
+        o["use_cache"] = true; o["vocab_size"] = config.VocabSize;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>Typed, null-tolerant reads whose errors name the file and key.</summary>
-    sealed class Reader(JsonObject o, string source)
+    sealed class Reader(JsonObject fields, string source)
     {
         public string Source => source;
         public UserError Missing(string key) => new($"{source}: missing '{key}'");
 
         T? Get<T>(string key) where T : struct
         {
-            if (o[key] is not JsonValue v) return null;
+            if (fields[key] is not JsonValue v) return null;
             if (v.GetValueKind() == JsonValueKind.Null) return null;
             try { return typeof(T) == typeof(int) ? (T)(object)checked((int)v.GetValue<double>()) : v.GetValue<T>(); }
             catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
@@ -154,8 +154,8 @@ public static class TransformerConfigJson
         public int? Int(string key) => Get<int>(key);
         public double? Dbl(string key) => Get<double>(key);
         public bool? Bool(string key) => Get<bool>(key);
-        public string? Str(string key) => o[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        public string? Str(string key) => fields[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
         /// <summary>eos_token_id may be a list (Llama 3 instruct); the first is the model's own end token.</summary>
-        public int? FirstInt(string key) => o[key] is JsonArray a ? (a.Count > 0 ? a[0]!.GetValue<int>() : null) : Int(key);
+        public int? FirstInt(string key) => fields[key] is JsonArray a ? (a.Count > 0 ? a[0]!.GetValue<int>() : null) : Int(key);
     }
 }

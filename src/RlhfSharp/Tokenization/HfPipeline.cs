@@ -27,15 +27,15 @@ internal sealed record HfPipeline(NormalizationForm? Normalization, Regex Split,
         return new HfPipeline(norm, split, prefixSpace, prefix, suffix);
     }
 
-    static string TypeOf(JsonNode? n) => (string?)n?["type"] ?? "?";
+    static string TypeOf(JsonNode? node) => (string?)node?["type"] ?? "?";
 
-    static NormalizationForm? ParseNormalizer(JsonNode? n, string file)
+    static NormalizationForm? ParseNormalizer(JsonNode? node, string file)
     {
-        if (n is null) return null;
-        var type = TypeOf(n);
+        if (node is null) return null;
+        var type = TypeOf(node);
         if (type == "Sequence")
         {
-            var forms = (n["normalizers"] as JsonArray ?? []).Select(x => ParseNormalizer(x, file)).Where(f => f is not null).ToList();
+            var forms = (node["normalizers"] as JsonArray ?? []).Select(x => ParseNormalizer(x, file)).Where(f => f is not null).ToList();
             if (forms.Count > 1) throw new UserError($"{file}: normalizer Sequence with several Unicode forms is not supported");
             return forms.FirstOrDefault();
         }
@@ -49,9 +49,9 @@ internal sealed record HfPipeline(NormalizationForm? Normalization, Regex Split,
         };
     }
 
-    static (Regex Split, bool AddPrefixSpace) ParsePreTokenizer(JsonNode? n, string file)
+    static (Regex Split, bool AddPrefixSpace) ParsePreTokenizer(JsonNode? node, string file)
     {
-        var steps = TypeOf(n) == "Sequence" ? (n!["pretokenizers"] as JsonArray ?? []).ToList() : [n];
+        var steps = TypeOf(node) == "Sequence" ? (node!["pretokenizers"] as JsonArray ?? []).ToList() : [node];
         string? pattern = null;
         JsonNode? byteLevel = null;
         foreach (var step in steps)
@@ -82,33 +82,33 @@ internal sealed record HfPipeline(NormalizationForm? Normalization, Regex Split,
         return (regex, (bool?)byteLevel["add_prefix_space"] == true);
     }
 
-    static void ParsePostProcessor(JsonNode? n, string file, List<int> prefix, List<int> suffix)
+    static void ParsePostProcessor(JsonNode? node, string file, List<int> prefix, List<int> suffix)
     {
-        switch (TypeOf(n))
+        switch (TypeOf(node))
         {
-            case "?" when n is null: break;
+            case "?" when node is null: break;
             case "ByteLevel": break; // only adjusts offsets
             case "Sequence":
-                foreach (var p in n!["processors"] as JsonArray ?? []) ParsePostProcessor(p, file, prefix, suffix);
+                foreach (var p in node!["processors"] as JsonArray ?? []) ParsePostProcessor(p, file, prefix, suffix);
                 break;
             case "TemplateProcessing":
                 // "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}, ...]; ids come from "special_tokens".
                 bool seenSequence = false;
-                foreach (var item in n!["single"] as JsonArray ?? [])
+                foreach (var item in node!["single"] as JsonArray ?? [])
                 {
                     if (item?["Sequence"] is not null) { seenSequence = true; continue; }
                     var name = (string?)item?["SpecialToken"]?["id"] ?? throw new UserError($"{file}: post_processor.single has an entry that is neither SpecialToken nor Sequence");
-                    var ids = n["special_tokens"]?[name]?["ids"] as JsonArray
+                    var ids = node["special_tokens"]?[name]?["ids"] as JsonArray
                               ?? throw new UserError($"{file}: post_processor.special_tokens has no entry '{name}'");
                     (seenSequence ? suffix : prefix).AddRange(ids.Select(i => (int)i!));
                 }
                 break;
             case "RobertaProcessing" or "BertProcessing":
-                prefix.Add(PairId(n!["cls"], file, "cls"));
-                suffix.Add(PairId(n["sep"], file, "sep"));
+                prefix.Add(PairId(node!["cls"], file, "cls"));
+                suffix.Add(PairId(node["sep"], file, "sep"));
                 break;
             default:
-                throw new UserError($"{file}: post_processor type '{TypeOf(n)}' is not supported");
+                throw new UserError($"{file}: post_processor type '{TypeOf(node)}' is not supported");
         }
     }
 

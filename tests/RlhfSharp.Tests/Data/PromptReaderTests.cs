@@ -35,6 +35,16 @@ public class PromptReaderTests
     }
 
     [Fact]
+    public void TextRecordsArePromptsAndPromptWinsOverText()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("p.jsonl", """{"text": "Count to three."}""", """{"prompt": "Say hi.", "text": "ignored"}""");
+        var prompts = PromptReader.Read(path);
+        Assert.Equal(["Count to three.", "Say hi."], prompts.Select(p => p.Text));
+        Assert.Equal("ignored", (string)prompts[1].Metadata["text"]!);
+    }
+
+    [Fact]
     public void RecordWithoutPromptIsAUserError()
     {
         using var dir = new TempDir();

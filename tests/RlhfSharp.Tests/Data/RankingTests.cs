@@ -21,6 +21,14 @@ public class RankingTests
     }
 
     [Fact]
+    public void PairIndicesComeBestFirstInRankOrder()
+    {
+        Assert.Equal([(2, 0), (2, 1), (0, 1)], Ranking.PairIndices([2, 0, 1]));
+        var ranking = new Ranking("p", ["a", "b", "c"], [2, 0, 1]);
+        Assert.Equal([("c", "a"), ("c", "b"), ("a", "b")], ranking.ToPairs().Select(p => (p.Chosen, p.Rejected)));
+    }
+
+    [Fact]
     public void CheckOrderRejectsNonPermutations()
     {
         Assert.Null(Ranking.CheckOrder(3, [1, 2, 0]));

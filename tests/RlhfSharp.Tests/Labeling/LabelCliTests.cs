@@ -42,7 +42,7 @@ public class LabelCliTests
         File.WriteAllLines(data, ["""{"id":"b","prompt":"p","responses":["r0","r1"]}""", """{"id":"c","prompt":"p","responses":["r0","r1"], "bad"""]);
         var bad = Rlhf("label", "import", "--db", db, "--data", data);
         Assert.Equal(2, bad.Code);
-        Assert.StartsWith($"error: {data}:2: not valid JSON", bad.Err.Trim());
+        Assert.StartsWith($"error: {data}:2: malformed JSON", bad.Err.Trim()); // Data's reader words it as every data command does
 
         var store = RlhfSharp.Labeling.LabelStore.Open(db);
         var me = store.Authenticate(token)!;

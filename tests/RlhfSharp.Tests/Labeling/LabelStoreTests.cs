@@ -117,6 +117,24 @@ public class LabelStoreTests
         ], lines);
     }
 
+    [Fact]
+    public void ExportReadsBackThroughTheComparisonReader()
+    {
+        using var f = new LabelingFixture();
+        var label = new StoredLabel(1, "t", "Prompt é", ["r0", "r1 ✓", "r2"], "ann", [1, 2, 0],
+            new Dictionary<int, int> { [0] = 2, [1] = 6, [2] = 4 },
+            new Dictionary<int, IReadOnlyList<string>> { [0] = ["harmful_advice"], [1] = [], [2] = [] }, "\"\"", DateTime.UtcNow);
+        var path = f.File("export.jsonl");
+        using (var writer = new StreamWriter(path)) Assert.Equal(3, LabelExport.Write([label], writer));
+
+        var pairs = RlhfSharp.Data.ComparisonReader.Read(path).Pairs;
+        Assert.Equal([("r1 ✓", "r2"), ("r1 ✓", "r0"), ("r2", "r0")], pairs.Select(p => (p.Chosen, p.Rejected)));
+        Assert.All(pairs, p => Assert.Equal("Prompt é", p.Prompt));
+        Assert.All(pairs, p => Assert.Equal("t/ann", p.GroupId));
+        Assert.Equal(2, (int)pairs[1].Metadata["ratings"]!["rejected"]!);
+        Assert.Equal("harmful_advice", (string)pairs[1].Metadata["flags"]!["rejected"]![0]!);
+    }
+
     static LabelInput Label(int k) => new(Enumerable.Range(0, k).ToList(), Enumerable.Range(0, k).ToDictionary(i => i, _ => 4),
         Enumerable.Range(0, k).ToDictionary(i => i, _ => (IReadOnlyList<string>)[]), "\"\"");
 }

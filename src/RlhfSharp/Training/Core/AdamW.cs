@@ -66,7 +66,7 @@ public sealed partial class AdamW : IDisposable
     public long ParameterCount => _buckets.Sum(b => b.Numel);
 
     /// <summary>nanoGPT's rule: weight decay for tensors with dim &gt;= 2, none for biases and norm gains.</summary>
-    public static bool DefaultDecayRule(string name, Parameter p) => p.dim() >= 2;
+    public static bool DefaultDecayRule(string name, Parameter parameter) => parameter.dim() >= 2;
 
     /// <summary>All trainable parameters of <paramref name="module"/> (frozen ones are skipped).</summary>
     public AdamW(nn.Module module, AdamWOptions? options = null, Func<string, Parameter, bool>? decay = null)
@@ -106,26 +106,26 @@ public sealed partial class AdamW : IDisposable
         }
     }
 
-    void Allocate(Bucket b)
+    void Allocate(Bucket bucket)
     {
-        Tensor Flat() => zeros(b.Numel, dtype: b.Dtype, device: b.Device).DetachFromDisposeScope();
-        b.Params = Flat(); b.Grads = Flat(); b.ExpAvg = Flat(); b.ExpAvgSq = Flat(); b.Scratch = Flat();
-        b.ParamsPtr = StoragePtr(b.Params);
-        b.GradsPtr = StoragePtr(b.Grads);
-        foreach (var s in b.Slots)
+        Tensor Flat() => zeros(bucket.Numel, dtype: bucket.Dtype, device: bucket.Device).DetachFromDisposeScope();
+        bucket.Params = Flat(); bucket.Grads = Flat(); bucket.ExpAvg = Flat(); bucket.ExpAvgSq = Flat(); bucket.Scratch = Flat();
+        bucket.ParamsPtr = StoragePtr(bucket.Params);
+        bucket.GradsPtr = StoragePtr(bucket.Grads);
+        foreach (var s in bucket.Slots)
         {
-            s.ParamView = b.Params.narrow(0, s.Offset, s.Numel).view(s.Shape).DetachFromDisposeScope();
-            s.GradView = b.Grads.narrow(0, s.Offset, s.Numel).view(s.Shape).DetachFromDisposeScope();
+            s.ParamView = bucket.Params.narrow(0, s.Offset, s.Numel).view(s.Shape).DetachFromDisposeScope();
+            s.GradView = bucket.Grads.narrow(0, s.Offset, s.Numel).view(s.Shape).DetachFromDisposeScope();
             AdoptParam(s);
             s.Param.grad = s.GradView;
         }
     }
 
     // Copies the parameter's current values into its slice, then makes the parameter a view of that slice.
-    static void AdoptParam(Slot s)
+    static void AdoptParam(Slot slot)
     {
-        s.ParamView.copy_(s.Param);
-        s.Param.set_(s.ParamView);
+        slot.ParamView.copy_(slot.Param);
+        slot.Param.set_(slot.ParamView);
     }
 
     /// <summary>Zeroes all gradients (one kernel per bucket) and re-attaches the gradient views.</summary>

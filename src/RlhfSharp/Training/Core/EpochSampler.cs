@@ -34,7 +34,7 @@ public sealed class EpochSampler
     {
         var order = new long[count];
         for (long i = 0; i < count; i++) order[i] = i;
-        ulong state = seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
+        ulong state = seed ^ (GoldenGamma * (ulong)(epoch + 1));
         for (long i = count - 1; i > 0; i--)
         {
             long j = (long)(NextUInt64(ref state) % (ulong)(i + 1));   // modulo bias < 2^-40 for any real data set
@@ -78,10 +78,13 @@ public sealed class EpochSampler
         Position = position;
     }
 
+    /// <summary>SplitMix64's increment, 2^64/φ: consecutive epochs (and states) land far apart.</summary>
+    const ulong GoldenGamma = 0x9E3779B97F4A7C15UL;
+
     static ulong NextUInt64(ref ulong state)
     {
-        // SplitMix64 (Steele, Lea & Flood 2014).
-        ulong z = state += 0x9E3779B97F4A7C15UL;
+        // SplitMix64 (Steele, Lea & Flood 2014); the two multipliers are its published finaliser constants.
+        ulong z = state += GoldenGamma;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

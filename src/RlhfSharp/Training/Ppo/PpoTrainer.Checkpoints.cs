@@ -22,8 +22,8 @@ public sealed partial class PpoTrainer
                 ["ptx_position"] = ptxSampler is null ? null : JsonSerializer.SerializeToNode(ptxSampler.Position),
             },
         };
-        data.Models["policy"] = dir => HfModelSaver.Save(m.Policy, dir);
-        if (m.Value is not null && valueOpt is not null) data.Models["value"] = dir => HfModelSaver.Save(m.Value, dir);
+        data.Models["policy"] = dir => HfModelSaver.Save(models.Policy, dir);
+        if (models.Value is not null && valueOpt is not null) data.Models["value"] = dir => HfModelSaver.Save(models.Value, dir);
         if (valueHeadModule is not null) data.AddModule("value_head", valueHeadModule);
         data.Optimizers["policy"] = policyOpt;
         if (valueOpt is not null) data.Optimizers["value"] = valueOpt;
@@ -35,8 +35,8 @@ public sealed partial class PpoTrainer
     {
         var ckpt = store.LoadLatest();
         if (ckpt is null) return false;
-        HfModelLoader.LoadWeightsInto(m.Policy, ckpt.ModelFolder("policy"));
-        if (valueOpt is not null) HfModelLoader.LoadWeightsInto(m.Value!, ckpt.ModelFolder("value"));
+        HfModelLoader.LoadWeightsInto(models.Policy, ckpt.ModelFolder("policy"));
+        if (valueOpt is not null) HfModelLoader.LoadWeightsInto(models.Value!, ckpt.ModelFolder("value"));
         if (valueHeadModule is not null) ckpt.LoadModule("value_head", valueHeadModule);
         ckpt.LoadOptimizer("policy", policyOpt);
         if (valueOpt is not null) ckpt.LoadOptimizer("value", valueOpt);

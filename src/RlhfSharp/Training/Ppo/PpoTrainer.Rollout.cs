@@ -8,7 +8,7 @@ namespace RlhfSharp.Training.Ppo;
 public sealed partial class PpoTrainer
 {
     /// <summary>Seed of the iteration's sampling generator: a pure function of (seed, iteration), so a resume redraws the same.</summary>
-    long SamplingSeed => (long)(cfg.Seed * 1_000_003UL + (ulong)Iteration) & long.MaxValue;
+    long SamplingSeed => (long)(config.Seed * SamplingSeedStride + (ulong)Iteration) & long.MaxValue;
 
     /// <summary>
     /// Samples one response per prompt, then scores everything without gradients: the policy's own logprobs of the
@@ -17,11 +17,11 @@ public sealed partial class PpoTrainer
     /// </summary>
     (PpoBatch batch, int[][] responses) Rollout()
     {
-        var idx = promptSampler.NextBatch(cfg.RolloutBatchSize);
+        var idx = promptSampler.NextBatch(config.RolloutBatchSize);
         var rows = idx.Select(i => prompts[(int)i]).ToList();
-        using var gen = Sampler.Generate(m.Policy, rows, new SamplingOptions
+        using var gen = Sampler.Generate(models.Policy, rows, new SamplingOptions
         {
-            MaxNewTokens = cfg.MaxNewTokens ?? PpoConfig.DefaultMaxNewTokens, Temperature = cfg.Temperature,
+            MaxNewTokens = config.MaxNewTokens ?? PpoConfig.DefaultMaxNewTokens, Temperature = config.Temperature,
             Seed = SamplingSeed, EosId = eosId, PadId = padId,
         }, device);
         var responses = gen.Responses();
@@ -31,24 +31,24 @@ public sealed partial class PpoTrainer
         var seq = gen.Sequences; var mask = gen.AttentionMask; var resp = gen.ResponseIds;   // [B,P+N], [B,P+N], [B,N]
         var respMask = gen.ResponseMask.to_type(ScalarType.Float32);                          // [B,N]
 
-        var h = m.Policy.ForwardHidden(seq, mask);                                           // [B,P+N,C]
-        var oldLogp = ResponseLogProbs.Chunked(h, m.Policy.LmHeadWeight, P, resp, cfg.Temperature);             // [B,N]
+        var h = models.Policy.ForwardHidden(seq, mask);                                           // [B,P+N,C]
+        var oldLogp = ResponseLogProbs.Chunked(h, models.Policy.LmHeadWeight, P, resp, config.Temperature);             // [B,N]
         var values = valueHead is not null ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32)
-                                           : m.Value!.ForwardValues(seq, mask);               // [B,P+N]
+                                           : models.Value!.ForwardValues(seq, mask);               // [B,P+N]
         var oldValues = values[.., (P - 1)..^1];                                             // [B,N] value of the state before each token
 
-        var refDev = m.Reference.Device;
-        var refHidden = m.Reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
-        var refLogp = ResponseLogProbs.Chunked(refHidden, m.Reference.LmHeadWeight, P, resp.to(refDev), cfg.Temperature).to(device);
+        var refDev = models.Reference.Device;
+        var refHidden = models.Reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
+        var refLogp = ResponseLogProbs.Chunked(refHidden, models.Reference.LmHeadWeight, P, resp.to(refDev), config.Temperature).to(device);
 
-        var rawScore = m.Reward.Score(seq, mask, responses);                                  // [B]
+        var rawScore = models.Reward.Score(seq, mask, responses);                                  // [B]
         var ended = resp.eq(eosId).logical_and(respMask.to_type(ScalarType.Bool)).any(-1);                    // [B]
-        var score = rawScore - cfg.MissingEosPenalty * ended.logical_not().to_type(ScalarType.Float32);
-        if (cfg.ScoreClip is double c) score = score.clamp(-c, c);
-        if (cfg.NormalizeScores) score = (score - score.mean()) / (score.std() + 1e-8);
+        var score = rawScore - config.MissingEosPenalty * ended.logical_not().to_type(ScalarType.Float32);
+        if (config.ScoreClip is double c) score = score.clamp(-c, c);
+        if (config.NormalizeScores) score = (score - score.mean()) / (score.std() + 1e-8);
 
         var penalised = PpoObjectives.KlPenalizedRewards(oldLogp, refLogp, respMask, score, kl.Value);
-        var gae = PpoObjectives.Gae(penalised.Rewards, oldValues, respMask, cfg.Gamma, cfg.Lambda);
+        var gae = PpoObjectives.Gae(penalised.Rewards, oldValues, respMask, config.Gamma, config.Lambda);
         var batch = new PpoBatch
         {
             Sequences = seq.clone(), AttentionMask = mask.clone(), Responses = resp.clone(), ResponseMask = respMask,
@@ -60,17 +60,17 @@ public sealed partial class PpoTrainer
     }
 
     /// <summary>Rollout figures, pulled to the host once per iteration.</summary>
-    Dictionary<string, double> RolloutStats(PpoBatch b)
+    Dictionary<string, double> RolloutStats(PpoBatch batch)
     {
-        var mask = b.ResponseMask;
-        var seqKl = (b.Kl * mask).sum(-1);                                  // [B]
+        var mask = batch.ResponseMask;
+        var seqKl = (batch.Kl * mask).sum(-1);                                  // [B]
         var lengths = mask.sum(-1);
-        var ended = b.Responses.eq(eosId).logical_and(mask.to_type(ScalarType.Bool)).any(-1).to_type(ScalarType.Float32);
-        var raw = b.RawScores;
+        var ended = batch.Responses.eq(eosId).logical_and(mask.to_type(ScalarType.Bool)).any(-1).to_type(ScalarType.Float32);
+        var raw = batch.RawScores;
         var packed = stack([
-            raw.mean(), raw.std(), b.Scores.mean(), seqKl.mean(), (b.Rewards * mask).sum(-1).mean(),
-            lengths.mean(), ended.mean(), Masked.Mean(b.Advantages, mask), Masked.Mean(b.Returns, mask),
-            Masked.Mean(b.OldValues, mask), Masked.Mean(-b.OldLogProbs, mask),
+            raw.mean(), raw.std(), batch.Scores.mean(), seqKl.mean(), (batch.Rewards * mask).sum(-1).mean(),
+            lengths.mean(), ended.mean(), Masked.Mean(batch.Advantages, mask), Masked.Mean(batch.Returns, mask),
+            Masked.Mean(batch.OldValues, mask), Masked.Mean(-batch.OldLogProbs, mask),
         ]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         return new()
         {

@@ -25,7 +25,7 @@ public sealed partial class PpoTrainer
         bool resume = true, CancellationToken cancellation = default)
     {
         progress ??= NullProgress.Instance;
-        var store = new CheckpointStore(Path.Combine(outputDir, "checkpoints"), cfg.KeepCheckpoints);
+        var store = new CheckpointStore(Path.Combine(outputDir, "checkpoints"), config.KeepCheckpoints);
         if (resume && TryResume(store))
         {
             ResumedFromIteration = Iteration;
@@ -35,22 +35,22 @@ public sealed partial class PpoTrainer
         using var metrics = new MetricsLogger(outputDir, tensorboard: true, resumeFromStep: Iteration);
         var clock = Stopwatch.StartNew();
         int startIteration = Iteration;
-        while (Iteration < cfg.Iterations)
+        while (Iteration < config.Iterations)
         {
             // Between iterations only: the last checkpoint stays the latest, so a cancelled run resumes exactly.
             cancellation.ThrowIfCancellationRequested();
             stats = Step();
             metrics.Log(Iteration, stats);
             double perIter = clock.Elapsed.TotalSeconds / (Iteration - startIteration);
-            progress.Report(new ProgressUpdate(Iteration, cfg.Iterations, new Dictionary<string, double>
+            progress.Report(new ProgressUpdate(Iteration, config.Iterations, new Dictionary<string, double>
             {
                 ["score"] = stats["reward/score_mean"], ["kl"] = stats["kl"], ["beta"] = stats["beta"], ["eos"] = stats["response/eos_rate"],
-            }, 0, TimeSpan.FromSeconds(perIter * (cfg.Iterations - Iteration))));
-            if ((cfg.SaveEvery > 0 && Iteration % cfg.SaveEvery == 0) || Iteration == cfg.Iterations) SaveCheckpoint(store);
+            }, 0, TimeSpan.FromSeconds(perIter * (config.Iterations - Iteration))));
+            if ((config.SaveEvery > 0 && Iteration % config.SaveEvery == 0) || Iteration == config.Iterations) SaveCheckpoint(store);
         }
         metrics.WritePlots(Plots);
-        HfModelSaver.SaveInto(m.Policy, outputDir, tokenizerSourceDir);
-        if (m.Value is not null && valueOpt is not null) HfModelSaver.Save(m.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
+        HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
+        if (models.Value is not null && valueOpt is not null) HfModelSaver.Save(models.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
         return stats;
     }
 

@@ -8,59 +8,53 @@ namespace RlhfSharp.Training.Ppo;
 public sealed partial class PpoTrainer
 {
     /// <summary>
-    /// PPO epochs over the rollout batch in shuffled minibatches. Loss per minibatch (cleanrl names):
-    /// pg_loss + vf_coef * v_loss + ptx_coef * ptx_loss, where ptx_loss = -mean log p(pretraining tokens).
+    /// PPO epochs over the rollout batch in shuffled minibatches, each a step on the PPO-ptx loss
+    /// (<see cref="PpoPtxObjective.Loss"/>: pg_loss + vf_coef · v_loss + ptx_coef · ptx_loss).
     /// </summary>
-    Dictionary<string, double> Update(PpoBatch b)
+    Dictionary<string, double> Update(PpoBatch batch)
     {
-        int B = cfg.RolloutBatchSize, M = cfg.MiniBatchSize, P = b.PromptLength;
-        var sums = new List<Tensor>();   // per minibatch: pg, vf, clipfrac, approx_kl, vclipfrac, entropy, ptx
+        int B = config.RolloutBatchSize, M = config.MiniBatchSize, P = batch.PromptLength;
+        var sums = new List<Tensor>();   // per minibatch: pg, vf, clipfrac, approx_kl, vclipfrac, entropy, ptx, grad norm
         int updates = 0;
         bool stopped = false;
-        for (int epoch = 0; epoch < cfg.PpoEpochs && !stopped; epoch++)
+        for (int epoch = 0; epoch < config.PpoEpochs && !stopped; epoch++)
         {
-            var order = EpochSampler.Permutation(B, cfg.Seed ^ (0xD1B54A32D192ED03UL * (ulong)(Iteration + 1)), epoch);
+            var order = EpochSampler.Permutation(B, config.Seed ^ (MinibatchSeedMultiplier * (ulong)(Iteration + 1)), epoch);
             for (int start = 0; start < B; start += M)
             {
                 using var scope = NewDisposeScope();
                 var rows = tensor(order.Skip(start).Take(M).ToArray(), device: device);
-                var seq = b.Sequences.index_select(0, rows); var mask = b.AttentionMask.index_select(0, rows);
-                var resp = b.Responses.index_select(0, rows); var rmask = b.ResponseMask.index_select(0, rows);
+                var seq = batch.Sequences.index_select(0, rows); var mask = batch.AttentionMask.index_select(0, rows);
+                var resp = batch.Responses.index_select(0, rows); var rmask = batch.ResponseMask.index_select(0, rows);
 
-                var (respLogits, values) = PolicyForward(seq, mask, P);          // [M,N,V], [M,P+N]
-                var newLogp = LogProbs.TokenLogProbs(respLogits, resp, cfg.Temperature);           // [M,N]
-                var adv = b.Advantages.index_select(0, rows);
-                if (cfg.WhitenAdvantages) adv = Masked.Whiten(adv, rmask);
-                var pg = PpoObjectives.ClippedPolicyLoss(newLogp, b.OldLogProbs.index_select(0, rows), adv, rmask, cfg.ClipRange);
-                var vf = PpoObjectives.ClippedValueLoss(values[.., (P - 1)..^1], b.OldValues.index_select(0, rows),
-                                                       b.Returns.index_select(0, rows), rmask, cfg.ClipRangeValue);
-                var loss = pg.Loss + cfg.VfCoef * vf.Loss;
-                var ptxLoss = zeros(1, device: device).squeeze();
-                if (ptx is not null)
-                {
-                    var blocks = ptxSampler!.NextBatch(cfg.PtxBatchSize).Select(i => ptx[(int)i]).ToList();
-                    var input = BlockTensor(blocks.Select(x => x.Input)); var target = BlockTensor(blocks.Select(x => x.Target));
-                    ptxLoss = LanguageModelObjective.LanguageModelLoss(m.Policy.Forward(input), target);
-                    loss = loss + cfg.PtxCoef * ptxLoss;
-                }
+                var (respLogits, values) = PolicyForward(seq, mask, P);                               // [M,N,V], [M,P+N]
+                var newLogp = LogProbs.TokenLogProbs(respLogits, resp, config.Temperature);           // [M,N]
+                var adv = batch.Advantages.index_select(0, rows);
+                if (config.WhitenAdvantages) adv = Masked.Whiten(adv, rmask);
+                var (ptxLogits, ptxTargets) = PtxForward();                                           // [Bp,Tp,V], [Bp,Tp] or nulls
+                var objective = PpoPtxObjective.Loss(
+                    newLogp, batch.OldLogProbs.index_select(0, rows), adv,
+                    values[.., (P - 1)..^1], batch.OldValues.index_select(0, rows), batch.Returns.index_select(0, rows), rmask,
+                    ptxLogits, ptxTargets, config.VfCoef, config.PtxCoef, config.ClipRange, config.ClipRangeValue);
 
                 policyOpt.ZeroGrad(); valueOpt?.ZeroGrad();
-                loss.backward();
-                var gradNorm = policyOpt.ClipGradNorm(cfg.MaxGradNorm);
-                valueOpt?.ClipGradNorm(cfg.MaxGradNorm);
-                NonFiniteGuard.Check(Iteration + 1, ("ppo loss", loss), ("policy grad norm", gradNorm));
+                objective.Loss.backward();
+                var gradNorm = policyOpt.ClipGradNorm(config.MaxGradNorm);
+                valueOpt?.ClipGradNorm(config.MaxGradNorm);
+                NonFiniteGuard.Check(Iteration + 1, ("ppo loss", objective.Loss), ("policy grad norm", gradNorm));
                 policyOpt.Step(); valueOpt?.Step();
 
-                var entropy = Masked.Mean(LogProbs.Entropy(respLogits.detach(), cfg.Temperature), rmask);
-                sums.Add(stack([pg.Loss.detach(), vf.Loss.detach(), pg.ClipFraction, pg.ApproxKl, vf.ClipFraction, entropy, ptxLoss.detach(), gradNorm])
+                var entropy = Masked.Mean(LogProbs.Entropy(respLogits.detach(), config.Temperature), rmask);
+                sums.Add(stack([objective.PgLoss, objective.VLoss, objective.ClipFraction, objective.ApproxKl,
+                                objective.ValueClipFraction, entropy, objective.PtxLoss, gradNorm])
                     .to_type(ScalarType.Float64).MoveToOuterDisposeScope());
                 updates++;
                 // The one host sync per minibatch, only when early stopping is on.
-                if (cfg.EarlyStopKl is double bound && pg.ApproxKl.item<float>() > bound) { stopped = true; break; }
+                if (config.EarlyStopKl is double bound && objective.ApproxKl.item<float>() > bound) { stopped = true; break; }
             }
         }
         var mean = stack(sums).mean([0]).cpu().data<double>().ToArray();
-        foreach (var t in sums) t.Dispose();
+        foreach (var sum in sums) sum.Dispose();
         return new()
         {
             ["loss/policy"] = mean[0], ["loss/value"] = mean[1], ["policy/clipfrac"] = mean[2], ["policy/approx_kl"] = mean[3],
@@ -69,10 +63,20 @@ public sealed partial class PpoTrainer
         };
     }
 
+    /// <summary>The policy's logits on the next pretraining minibatch and its next-token targets; nulls without ptx.</summary>
+    (Tensor? Logits, Tensor? Targets) PtxForward()
+    {
+        if (ptx is null) return (null, null);
+        var blocks = ptxSampler!.NextBatch(config.PtxBatchSize).Select(index => ptx[(int)index]).ToList();
+        var input = BlockTensor(blocks.Select(block => block.Input));
+        var target = BlockTensor(blocks.Select(block => block.Target));
+        return (models.Policy.Forward(input), target);
+    }
+
     Tensor BlockTensor(IEnumerable<int[]> rows)
     {
         var list = rows.ToList();
-        var flat = list.SelectMany(r => r.Select(x => (long)x)).ToArray();
+        var flat = list.SelectMany(row => row.Select(id => (long)id)).ToArray();
         return tensor(flat, [list.Count, list[0].Length], device: device);
     }
 }

@@ -25,8 +25,8 @@ public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScore
 /// </summary>
 public sealed partial class PpoTrainer : IDisposable
 {
-    readonly PpoConfig cfg;
-    readonly PpoModels m;
+    readonly PpoConfig config;
+    readonly PpoModels models;
     readonly IReadOnlyList<IReadOnlyList<int>> prompts;
     readonly IReadOnlyList<PackedBlock>? ptx;
     readonly int eosId, padId;
@@ -38,6 +38,16 @@ public sealed partial class PpoTrainer : IDisposable
     readonly IKlController kl;
     readonly EpochSampler promptSampler;
     readonly EpochSampler? ptxSampler;
+
+    // Seeds derived from config.Seed, one per random stream, so that no two streams draw the same numbers.
+    /// <summary>The pretraining sampler's seed is the prompt sampler's plus this, so the two orders differ.</summary>
+    const ulong PtxSeedOffset = 1;
+    /// <summary>Sampling seed = seed · stride + iteration: a prime above any iteration count, so no two
+    /// (seed, iteration) pairs share a sampling seed.</summary>
+    const ulong SamplingSeedStride = 1_000_003;
+    /// <summary>Minibatch order seed = seed XOR (this · (iteration + 1)): a large odd multiplier (a Weyl-sequence step),
+    /// so consecutive iterations get far-apart seeds, different from the prompt sampler's epoch seeds.</summary>
+    const ulong MinibatchSeedMultiplier = 0xD1B54A32D192ED03UL;
 
     public int Iteration { get; private set; }
     public IKlController KlController => kl;
@@ -55,28 +65,28 @@ public sealed partial class PpoTrainer : IDisposable
         if (eosTokenId == padTokenId) throw new UserError($"ppo: the pad id equals the EOS id ({eosTokenId}); EOS is never used as padding");
         if (config.ValueModel == ValueModelKind.FromReward && models.Value is null)
             throw new UserError("ppo: value model 'from_reward' needs a value model (a copy of the reward model)");
-        (cfg, m, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
-        device = m.Policy.Device;
+        (this.config, this.models, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
+        device = models.Policy.Device;
 
-        Freeze(m.Reference);
-        if (m.Reward is ModelRewardScorer rm) Freeze(rm.Model);
-        m.Policy.eval();   // no dropout anywhere in PPO (N-details: dropout makes logprobs of the same tokens disagree)
-        m.Value?.eval();
+        Freeze(models.Reference);
+        if (models.Reward is ModelRewardScorer rm) Freeze(rm.Model);
+        models.Policy.eval();   // no dropout anywhere in PPO (N-details: dropout makes logprobs of the same tokens disagree)
+        models.Value?.eval();
 
-        var policyParams = m.Policy.named_parameters().ToList();
-        if (cfg.ValueModel == ValueModelKind.SharedTrunk)
+        var policyParams = models.Policy.named_parameters().ToList();
+        if (config.ValueModel == ValueModelKind.SharedTrunk)
         {
-            valueHeadModule = new ValueHeadModule(m.Policy.Config.HiddenSize);
-            valueHeadModule.to(device, m.Policy.Dtype);
+            valueHeadModule = new ValueHeadModule(models.Policy.Config.HiddenSize);
+            valueHeadModule.to(device, models.Policy.Dtype);
             valueHead = valueHeadModule.score;
             policyParams.AddRange(valueHeadModule.named_parameters().Select(p => ("value_head." + p.name, p.parameter)));
         }
-        policyOpt = new AdamW(policyParams, cfg.PolicyOptimizer);
-        if (cfg.ValueModel == ValueModelKind.FromReward) valueOpt = new AdamW(m.Value!, cfg.ValueOptimizer);
+        policyOpt = new AdamW(policyParams, config.PolicyOptimizer);
+        if (config.ValueModel == ValueModelKind.FromReward) valueOpt = new AdamW(models.Value!, config.ValueOptimizer);
 
-        kl = cfg.KlTarget is double target ? new AdaptiveKlController(cfg.KlCoef, target, cfg.KlHorizon) : new FixedKlController(cfg.KlCoef);
-        promptSampler = new EpochSampler(prompts.Count, cfg.Seed);
-        if (ptx is not null) ptxSampler = new EpochSampler(ptx.Count, cfg.Seed + 1);
+        kl = config.KlTarget is double target ? new AdaptiveKlController(config.KlCoef, target, config.KlHorizon) : new FixedKlController(config.KlCoef);
+        promptSampler = new EpochSampler(prompts.Count, config.Seed);
+        if (ptx is not null) ptxSampler = new EpochSampler(ptx.Count, config.Seed + PtxSeedOffset);
     }
 
     static void Freeze(HfModel model)
@@ -88,15 +98,15 @@ public sealed partial class PpoTrainer : IDisposable
     /// <summary>One PPO iteration: a rollout batch, then <see cref="PpoConfig.PpoEpochs"/> passes of minibatch updates.</summary>
     public Dictionary<string, double> Step()
     {
-        double lrScale = Math.Min(1.0, (Iteration + 1.0) / Math.Max(1, cfg.WarmupIterations));
-        policyOpt.Lr = cfg.PolicyLr * lrScale;
-        if (valueOpt is not null) valueOpt.Lr = cfg.ValueLr * lrScale;
+        double lrScale = Math.Min(1.0, (Iteration + 1.0) / Math.Max(1, config.WarmupIterations));
+        policyOpt.Lr = config.PolicyLr * lrScale;
+        if (valueOpt is not null) valueOpt.Lr = config.ValueLr * lrScale;
 
         using var scope = NewDisposeScope();
         var (batch, responses) = Rollout();
         var stats = RolloutStats(batch);
         foreach (var (k, v) in Update(batch)) stats[k] = v;
-        kl.Update(stats["kl"], cfg.RolloutBatchSize);
+        kl.Update(stats["kl"], config.RolloutBatchSize);
         stats["beta"] = kl.Value;
         stats["lr"] = policyOpt.Lr;
         if (ExtraMetrics is not null)
@@ -113,10 +123,10 @@ public sealed partial class PpoTrainer : IDisposable
     /// </summary>
     (Tensor respLogits, Tensor values) PolicyForward(Tensor seq, Tensor mask, int promptLength)
     {
-        var h = m.Policy.ForwardHidden(seq, mask);                                                // [B,T,C]
-        var respLogits = ResponseLogProbs.Logits(h, m.Policy.LmHeadWeight, promptLength);                  // [B,N,V]
+        var h = models.Policy.ForwardHidden(seq, mask);                                                // [B,T,C]
+        var respLogits = ResponseLogProbs.Logits(h, models.Policy.LmHeadWeight, promptLength);                  // [B,N,V]
         var values = valueHead is not null ? valueHead.forward(h).squeeze(-1).to(ScalarType.Float32)   // [B,T]
-                                           : m.Value!.ForwardValues(seq, mask);
+                                           : models.Value!.ForwardValues(seq, mask);
         return (respLogits, values);
     }
 

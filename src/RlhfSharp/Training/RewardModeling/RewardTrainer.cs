@@ -9,23 +9,15 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.RewardModeling;
 
-/// <summary>Scores of the chosen and rejected rows of a pair set, and what they say.</summary>
+/// <summary>Scores of the chosen and rejected rows of a pair set, and what they say (<see cref="PairStatistics"/>).</summary>
 public sealed record PairScores(double[] Chosen, double[] Rejected)
 {
+    PairStatistics Statistics => PairStatistics.FromScores(Chosen, Rejected);
     public int Pairs => Chosen.Length;
-    public double Accuracy => Pairs == 0 ? double.NaN : Chosen.Zip(Rejected).Count(p => p.First > p.Second) / (double)Pairs;
-    public double MeanMargin => Pairs == 0 ? double.NaN : Chosen.Zip(Rejected).Average(p => p.First - p.Second);
-    public double RewardMean => Chosen.Concat(Rejected).DefaultIfEmpty(double.NaN).Average();
-    public double RewardStd
-    {
-        get
-        {
-            var all = Chosen.Concat(Rejected).ToArray();
-            if (all.Length < 2) return double.NaN;
-            double m = all.Average();
-            return Math.Sqrt(all.Sum(x => (x - m) * (x - m)) / (all.Length - 1));
-        }
-    }
+    public double Accuracy => Statistics.Accuracy;
+    public double MeanMargin => Statistics.MeanMargin;
+    public double RewardMean => Statistics.RewardMean;
+    public double RewardStd => Statistics.RewardStd;
 }
 
 /// <summary>
@@ -77,19 +69,11 @@ public static class RewardTrainer
         return list;
     }
 
-    /// <summary>Scores rows with the reward model in batches of right-padded rows, no gradients.</summary>
+    /// <summary>Scores rows with the reward model in batches of right-padded rows, no gradients (<see cref="ScalarHeadScoring"/>).</summary>
     public static double[] Score(ScalarHeadModel model, IReadOnlyList<int[]> rows, int padId, int batchSize = 16)
     {
-        using var noGrad = no_grad();
         model.eval();
-        var scores = new List<double>(rows.Count);
-        for (int i = 0; i < rows.Count; i += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var (ids, mask) = TokenBatch.RightPadded(rows.Skip(i).Take(batchSize).Select(r => (IReadOnlyList<int>)r).ToList(), padId, model.Device);
-            scores.AddRange(model.Score(ids, mask).to(ScalarType.Float64).cpu().data<double>().ToArray());
-        }
-        return [.. scores];
+        return ScalarHeadScoring.Score(model, rows.Select(row => (IReadOnlyList<int>)row).ToList(), padId, model.Device, batchSize);
     }
 
     public static PairScores ScorePairs(ScalarHeadModel model, IReadOnlyList<(int[] Chosen, int[] Rejected)> pairs, int padId, int batchSize = 16) =>

@@ -1,11 +1,11 @@
 using RlhfSharp.Tests.Training.Core;
 using RlhfSharp.Training.Losses;
-using RlhfSharp.Training.Ppo;
+using RlhfSharp.Tests.Ppo;
 using RlhfSharp.Generation;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace RlhfSharp.Tests.Ppo;
+namespace RlhfSharp.Tests.Losses;
 
 [Collection(GlobalRngCollection.Name)]
 public class ResponseLogProbsTests

@@ -1,12 +1,12 @@
-using RlhfSharp.Training.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RlhfSharp.Training.Ppo;
+namespace RlhfSharp.Training.Losses;
 
 /// <summary>
 /// Log-probabilities of response tokens from a causal LM's final hidden states, without the prompt's logits: at a
 /// 50k vocabulary a full [B,T,V] float32 tensor is most of PPO's memory, and only the N response positions are used.
+/// Pure tensor functions, so PPO and evaluation (KL of samples to a reference) score responses the same way.
 /// Shapes: B rows, T = P + N positions, C hidden, V vocabulary.
 /// </summary>
 public static class ResponseLogProbs

@@ -1,49 +1,4 @@
-namespace RlhfSharp.Training.Losses;
-
-/// <summary>
-/// Everything a KL controller needs to resume exactly: its kind and current coefficient, and for the
-/// adaptive one its target and horizon. Plain data, so a checkpoint can store it as JSON.
-/// </summary>
-/// <param name="Kind">"fixed" or "adaptive".</param>
-public sealed record KlControllerState(string Kind, double Value, double? Target = null, double? Horizon = null);
-
-/// <summary>The KL coefficient β of the PPO reward (<see cref="PpoObjectives.KlPenalizedRewards"/>).</summary>
-public interface IKlController
-{
-    /// <summary>Current β.</summary>
-    double Value { get; }
-
-    /// <summary>Called once per PPO step (rollout batch) with the mean KL per sequence,
-    /// <c>mean_b Σ_t KL_t</c> (lm-human-preferences <c>objective/kl</c>), and the number of episodes in it.</summary>
-    void Update(double currentKl, long nSteps);
-
-    KlControllerState GetState();
-
-    /// <summary>Restores a state from <see cref="GetState"/>; throws on the wrong kind.</summary>
-    void LoadState(KlControllerState state);
-}
-
-/// <summary>
-/// Constant β (lm-human-preferences <c>FixedKLController</c>, used when <c>adaptive_kl</c> is unset;
-/// TRL <c>adap_kl_ctrl=False</c>). InstructGPT reports a fixed KL reward coefficient β = 0.02 for its
-/// PPO models (Ouyang et al. 2022, appendix C); lm-human-preferences defaults <c>kl_coef</c> = 0.2.
-/// </summary>
-public sealed class FixedKlController(double klCoef = 0.2) : IKlController
-{
-    public const string Kind = "fixed";
-
-    public double Value { get; private set; } = klCoef;
-
-    public void Update(double currentKl, long nSteps) { }
-
-    public KlControllerState GetState() => new(Kind, Value);
-
-    public void LoadState(KlControllerState state)
-    {
-        if (state.Kind != Kind) throw new ArgumentException($"KL controller state is '{state.Kind}', expected '{Kind}'.");
-        Value = state.Value;
-    }
-}
+namespace RlhfSharp.Training.Ppo;
 
 /// <summary>
 /// Adaptive β, Ziegler et al. 2019 ("Fine-Tuning Language Models from Human Preferences") §2.2,
@@ -64,7 +19,13 @@ public sealed class AdaptiveKlController : IKlController
     /// <summary>The proportional error is clipped to ±0.2 (Ziegler et al. 2019).</summary>
     public const double ErrorClip = 0.2;
 
-    public AdaptiveKlController(double initBeta = 0.2, double target = 6.0, double horizon = 10000)
+    /// <summary>Target KL in nats (TRL <c>PPOConfig.target</c>).</summary>
+    public const double DefaultTarget = 6.0;
+
+    /// <summary>Horizon in episodes (lm-human-preferences <c>AdaptiveKLParams.horizon</c>).</summary>
+    public const double DefaultHorizon = 10000;
+
+    public AdaptiveKlController(double initBeta = 0.2, double target = DefaultTarget, double horizon = DefaultHorizon)
     {
         if (!(target > 0)) throw new ArgumentOutOfRangeException(nameof(target), target, "KL target must be > 0.");
         if (!(horizon > 0)) throw new ArgumentOutOfRangeException(nameof(horizon), horizon, "KL horizon must be > 0.");
@@ -98,13 +59,13 @@ public sealed class AdaptiveKlController : IKlController
     /// <summary>Builds whichever controller a saved state describes.</summary>
     public static IKlController FromState(KlControllerState state)
     {
-        IKlController c = state.Kind switch
+        IKlController controller = state.Kind switch
         {
-            Kind => new AdaptiveKlController(state.Value, state.Target ?? 6.0, state.Horizon ?? 10000),
+            Kind => new AdaptiveKlController(state.Value, state.Target ?? DefaultTarget, state.Horizon ?? DefaultHorizon),
             FixedKlController.Kind => new FixedKlController(state.Value),
             _ => throw new ArgumentException($"Unknown KL controller kind '{state.Kind}' (expected 'fixed' or 'adaptive')."),
         };
-        c.LoadState(state);
-        return c;
+        controller.LoadState(state);
+        return controller;
     }
 }

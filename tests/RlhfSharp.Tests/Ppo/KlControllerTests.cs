@@ -1,8 +1,8 @@
-using RlhfSharp.Training.Losses;
+using RlhfSharp.Training.Ppo;
 using Xunit;
 using static RlhfSharp.Tests.Losses.LossTestUtil;
 
-namespace RlhfSharp.Tests.Losses;
+namespace RlhfSharp.Tests.Ppo;
 
 public class KlControllerTests
 {

@@ -1,0 +1,3 @@
+namespace RlhfSharp.Labeling;
+
+public enum SubmitOutcome { Created, UnknownTask, Duplicate, TaskFull }
