@@ -84,10 +84,13 @@ public static class DpoTrainer
             return (o, b.Tokens);
         }
 
+        /// <summary>The DPO loss is a mean over pairs (TRL), so a pair is the item.</summary>
+        public long LossItems(long[] indices) => indices.Length;
+
         public MicroBatchOutput Forward(long[] indices)
         {
             var (o, tokens) = Loss(indices.Select(i => train[(int)i]).ToList());
-            return new MicroBatchOutput(o.Loss, new Dictionary<string, Tensor>
+            return new MicroBatchOutput(o.Loss * indices.Length, new Dictionary<string, Tensor>
             {
                 ["accuracy"] = o.Accuracy, ["margin"] = o.Margin,
                 ["rewards_chosen"] = o.ChosenRewards.mean(), ["rewards_rejected"] = o.RejectedRewards.mean(),

@@ -96,18 +96,22 @@ public static class RewardTrainer
         new(Score(model, pairs.Select(p => p.Chosen).ToList(), padId, batchSize), Score(model, pairs.Select(p => p.Rejected).ToList(), padId, batchSize));
 
     /// <summary>Batches whole ranking groups: each distinct response is scored once and the group's pairs are weighted
-    /// 1 / (groups · C(K,2)) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>); with
-    /// single-pair groups that is the plain mean over pairs.</summary>
+    /// 1 / C(K,2) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>), so the micro-batch's
+    /// loss is the SUM over rankings of each ranking's mean pair loss, and the loop divides by the step's ranking count:
+    /// InstructGPT's mean per ranking, then over rankings. With single-pair groups that is the plain mean over pairs.</summary>
     sealed class RewardTask(ScalarHeadModel model, List<RankingGroup> groups, List<(int[] Chosen, int[] Rejected)>? eval,
         int padId, int batchSize) : ISupervisedTask
     {
         public string Phase => "reward";
         public int ExampleCount => groups.Count;
 
+        /// <summary>A ranking (a single pair is a ranking of two) is the item.</summary>
+        public long LossItems(long[] indices) => indices.Length;
+
         public MicroBatchOutput Forward(long[] indices)
         {
             var rows = new List<IReadOnlyList<int>>();
-            var chosenRow = new List<long>(); var rejectedRow = new List<long>(); var weight = new List<float>();
+            var chosenRow = new List<long>(); var rejectedRow = new List<long>(); var weight = new List<double>();
             foreach (var g in indices.Select(i => groups[(int)i]))
             {
                 int offset = rows.Count;
@@ -115,7 +119,7 @@ public static class RewardTrainer
                 for (int p = 0; p < g.Chosen.Length; p++)
                 {
                     chosenRow.Add(offset + g.Chosen[p]); rejectedRow.Add(offset + g.Rejected[p]);
-                    weight.Add(1f / (indices.Length * g.Chosen.Length));
+                    weight.Add(1.0 / g.Chosen.Length);
                 }
             }
             var dev = model.Device;
