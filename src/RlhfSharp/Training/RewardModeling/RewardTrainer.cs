@@ -33,8 +33,9 @@ public sealed record PairScores(double[] Chosen, double[] Rejected)
 /// usually <c>HfModelLoader.LoadScalarHeadFromCausalLM(sftDir)</c>) scores prompt + response at its last real token;
 /// a batch element is one pair, or with <see cref="RewardConfig.GroupRankings"/> one whole ranking whose distinct responses
 /// are scored once; loss <c>-mean log sigmoid(s_w - s_l)</c>, averaged per ranking and then over rankings.
-/// Conversations are rendered with the chat format exactly as PPO's rollouts are (prompt, assistant reply, end of turn),
-/// so the RM scores the text it will see in PPO. Metrics: accuracy, margin, reward mean/std (train and eval).
+/// Conversations are encoded by <see cref="ScoredConversation"/> exactly as PPO's rollouts are (prompt ids, reply ids,
+/// end-of-reply id, nothing after it), so the RM learns its score at the token where PPO reads it.
+/// Metrics: accuracy, margin, reward mean/std (train and eval).
 /// </summary>
 public static class RewardTrainer
 {
@@ -62,15 +63,17 @@ public static class RewardTrainer
         }, task);
     }
 
-    /// <summary>Token ids of each pair's chosen and rejected conversation (see <see cref="ChatExampleEncoder"/>).</summary>
+    /// <summary>Token ids of each pair's chosen and rejected conversation, ending at the end-of-reply id where the score
+    /// is read, as PPO reads it (<see cref="ScoredConversation"/>; truncation: <see cref="ChatExampleEncoder"/>).</summary>
     public static List<(int[] Chosen, int[] Rejected)> Encode(IReadOnlyList<Comparison> pairs, IChatFormat format,
         ITextTokenizer tokenizer, int maxLength, HfModel model, string what)
     {
         if (pairs.Count == 0) throw new UserError($"{what}: no comparison pairs");
+        int end = ScoredConversation.EndOfReplyId(format, tokenizer, model.Config.EosTokenId);
         var list = new List<(int[], int[])>(pairs.Count);
         foreach (var p in pairs)
         {
-            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength);
+            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength, end);
             ChatExampleEncoder.CheckVocab(c.Ids.Concat(r.Ids), model.Config.VocabSize, p.Source ?? what);
             list.Add((c.Ids, r.Ids));
         }
