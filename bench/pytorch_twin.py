@@ -13,6 +13,8 @@ Measurements (same definitions as the C# bench):
             per step; --warmup steps, then the mean over --steps; tokens/s = batch * seq / step time.
             AdamW variants: foreach (PyTorch's default), per-parameter loop (foreach=False), fused (CUDA).
 
+  logprobs: (only with --only logprobs) the per-token log-prob op alone, as the C# bench's LogProbsBench.
+
 Usage: python bench/pytorch_twin.py --device cuda --layers 12 --dim 768 --heads 12 --vocab 50257 --batch 8 --seq 1024 --dtype bf16
 """
 import argparse
@@ -146,6 +148,33 @@ def bench_train(model, opt, args, device):
     return s * 1000 / args.steps, args.batch * args.seq / (s / args.steps), last[0]
 
 
+def bench_logprobs(args, device):
+    # The per-token log-prob op alone (twin of LogProbsBench.cs): forward + backward on float32 logits [batch, seq, vocab],
+    # ordinary rows (N(0, 2^2)) and peaked ones (every logit near -120 but the target's 0); best and worst of --steps.
+    B, T, V = args.batch, args.seq, args.vocab
+    ops = [
+        ("log_softmax+gather", lambda z, y: z.log_softmax(-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)),
+        ("gather-logsumexp", lambda z, y: z.gather(-1, y.unsqueeze(-1)).squeeze(-1) - z.logsumexp(-1)),
+        ("old floor (max-80)", lambda z, y: (lambda f: f.gather(-1, y.unsqueeze(-1)).squeeze(-1) - f.logsumexp(-1))(
+            torch.maximum(z, z.detach().amax(-1, keepdim=True) - 80.0))),
+    ]
+    for rows in ("ordinary", "peaked"):
+        torch.manual_seed(1234)
+        targets = torch.randint(0, V, (B, T), device=device)
+        logits = torch.randn(B, T, V, device=device) * 2.0
+        if rows == "peaked":
+            logits = (logits - 120.0).scatter_(-1, targets.unsqueeze(-1), 0.0)
+        for name, fn in ops:
+            def step():
+                z = logits.detach().requires_grad_(True)
+                fn(z, targets).sum().backward()
+                z.grad.sum().item()                       # one host sync, as a training step has
+            for _ in range(args.warmup):
+                step()
+            times = [seconds(device, step) * 1000 for _ in range(args.steps)]
+            yield name, rows, min(times), max(times)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu")
@@ -162,7 +191,7 @@ def main():
     p.add_argument("--new-tokens", type=int, default=64)
     p.add_argument("--gen-batches", default="1,32")
     p.add_argument("--optimizer", choices=["foreach", "loop", "fused", "all"], default="all")
-    p.add_argument("--only", choices=["all", "gen", "train"], default="all")
+    p.add_argument("--only", choices=["all", "gen", "train", "logprobs"], default="all")
     args = p.parse_args()
     if args.dim % args.heads:
         p.error("--dim must be a multiple of --heads")
@@ -198,6 +227,11 @@ def main():
             name = f"AdamW {kind}"
             print(f"train     batch={args.batch} seq={args.seq} {name:<22}: {ms:8.1f} ms/step {tps:10.0f} tokens/s (loss {loss:.3f})")
             del model, opt
+
+    if args.only == "logprobs":
+        print(f"logprobs  logits [{args.batch},{args.seq},{args.vocab}] float32, forward + backward, best of {args.steps} (range)")
+        for name, rows, best, worst in bench_logprobs(args, device):
+            print(f"logprobs  {rows:<9} {name:<24}: {best:8.1f} ms ({best:.1f}-{worst:.1f})")
 
 
 if __name__ == "__main__":

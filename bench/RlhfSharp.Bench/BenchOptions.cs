@@ -19,7 +19,7 @@ public sealed record BenchOptions
     public int NewTokens { get; init; } = 64;
     public int[] GenBatches { get; init; } = [1, 32];
     public string Optimizer { get; init; } = "both";   // torch | flat | both
-    public string Only { get; init; } = "all";         // all | gen | train | ppo (ppo runs only when named)
+    public string Only { get; init; } = "all";         // all | gen | train | ppo | logprobs (ppo and logprobs run only when named)
 
     public static BenchOptions Parse(string[] args)
     {
@@ -58,5 +58,5 @@ public sealed record BenchOptions
     public const string Usage =
         "dotnet run -c Release --project bench/RlhfSharp.Bench -- [--device cpu|cuda] [--layers 4] [--dim 256] [--heads 4] [--vocab 512]\n" +
         "    [--batch 8] [--seq 128] [--steps 10] [--warmup 3] [--dtype f32|bf16] [--prompt-len 16] [--new-tokens 64]\n" +
-        "    [--gen-batches 1,32] [--optimizer torch|flat|both] [--only all|gen|train|ppo]";
+        "    [--gen-batches 1,32] [--optimizer torch|flat|both] [--only all|gen|train|ppo|logprobs]";
 }

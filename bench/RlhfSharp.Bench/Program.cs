@@ -59,4 +59,11 @@ if (o.Only is "ppo")
     Console.WriteLine($"ppo       rollout={o.Batch} prompt={o.PromptLen} new={o.NewTokens} ptx_seq={o.Seq}: {r.SecondsPerIteration,8:F2} s/iteration" +
                       (device.type == DeviceType.CPU ? $", peak RSS {r.PeakRssBytes / 1e9:F2} GB" : ""));
 }
+if (o.Only is "logprobs")
+{
+    // The log-prob op alone: --batch, --seq and --vocab give the logits' shape; best and worst of --steps after --warmup.
+    Console.WriteLine($"logprobs  logits [{o.Batch},{o.Seq},{o.Vocab}] float32, forward + backward, best of {o.Steps} (range)");
+    foreach (var r in LogProbsBench.Run(o, device))
+        Console.WriteLine($"logprobs  {r.Rows,-9} {r.Op,-24}: {r.BestMs,8:F1} ms ({r.BestMs:F1}-{r.WorstMs:F1})");
+}
 return 0;

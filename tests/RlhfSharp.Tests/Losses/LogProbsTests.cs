@@ -80,3 +80,67 @@ public class LogProbsTests
         }
     }
 }
+
+/// <summary>Log-probs must be exact far below the row's maximum: DPO's rejected tokens, PPO's reference log-probs and
+/// SFT on a confident mistake all score targets the model finds very unlikely.</summary>
+public class LogProbsWideRangeTests
+{
+    const int B = 3, Tn = 4, V = 9;
+
+    /// <summary>Float32 logits spanning more than 150 nats; the targets sit at the bottom of their rows.</summary>
+    static (double[] Logits, long[] Ids) WideRows()
+    {
+        var logits = Rand(21, B * Tn * V, 3.0);
+        var ids = RandIds(22, B * Tn, V);
+        for (int i = 0; i < B * Tn; i++)
+        {
+            logits[i * V + (ids[i] + 1) % V] = 10.0;                         // the row's max
+            logits[i * V + ids[i]] = (float)(-145.0 - 3.0 * (i % 5));        // the target: 155-167 nats below it
+        }
+        return (logits, ids);
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.7)]
+    public void Values_and_gradients_match_float64_for_targets_more_than_150_nats_below_the_max(double temperature)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (logits, ids) = WideRows();
+        var weights = Rand(23, B * Tn, 1.0);                                  // upstream gradient dL/dlogp
+        var z = T(logits, new long[] { B, Tn, V }).requires_grad_(true);
+        var logp = LogProbs.TokenLogProbs(z, Ids(ids, new long[] { B, Tn }), temperature);
+        (logp * T(weights, new long[] { B, Tn })).sum().backward();
+        var got = D(logp);
+        var grad = D(z.grad!);
+
+        for (int i = 0; i < B * Tn; i++)
+        {
+            var lp = LogSoftmax(logits, i * V, V, temperature);
+            Assert.True(lp[ids[i]] < -150, $"row {i}: the fixture must put the target over 150 nats down, got {lp[ids[i]]}");
+            Close(lp[ids[i]], got[i], 1e-6, $"logp[{i}]");
+            // d(w · log p_y)/dz_v = w (1[v = y] - p_v) / temperature
+            for (int v = 0; v < V; v++)
+            {
+                double want = weights[i] * ((v == ids[i] ? 1 : 0) - Math.Exp(lp[v])) / temperature;
+                Assert.True(Math.Abs(want - grad[i * V + v]) <= 1e-5 * Math.Max(1, Math.Abs(want)),
+                    $"grad[{i},{v}]: expected {want:R}, got {grad[i * V + v]:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Dpo_sequence_log_probs_of_a_very_unlikely_rejected_response_are_exact()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (logits, ids) = WideRows();
+        var mask = torch.ones(B, Tn);
+        var got = D(LogProbs.SequenceLogProbs(T(logits, new long[] { B, Tn, V }), Ids(ids, new long[] { B, Tn }), mask));
+        for (int b = 0; b < B; b++)
+        {
+            double want = 0;
+            for (int t = 0; t < Tn; t++) { int i = b * Tn + t; want += LogSoftmax(logits, i * V, V)[ids[i]]; }
+            Close(want, got[b], 1e-6, $"row {b}");
+        }
+    }
+}

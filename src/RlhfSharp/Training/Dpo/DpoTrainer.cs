@@ -45,15 +45,17 @@ public static class DpoTrainer
         }, task);
     }
 
-    /// <summary>Chosen and rejected conversations with only the compared response marked as trained.</summary>
+    /// <summary>Chosen and rejected conversations with only the compared response (and its end-of-reply id) marked as
+    /// trained; both sides keep the same prompt tokens when truncated (<see cref="ChatExampleEncoder"/>).</summary>
     public static List<(EncodedExample Chosen, EncodedExample Rejected)> Encode(IReadOnlyList<Comparison> pairs, IChatFormat format,
         ITextTokenizer tokenizer, int maxLength, HfModel model, string what)
     {
         if (pairs.Count == 0) throw new UserError($"{what}: no comparison pairs");
+        int end = ScoredConversation.EndOfReplyId(format, tokenizer, model.Config.EosTokenId);
         var list = new List<(EncodedExample, EncodedExample)>(pairs.Count);
         foreach (var p in pairs)
         {
-            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength, onlyLastAssistant: true);
+            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength, end);
             if (!c.Trained.Skip(1).Any(x => x) || !r.Trained.Skip(1).Any(x => x))
                 throw new UserError($"{p.Source ?? what}: no response token left after truncation to {maxLength} tokens");
             ChatExampleEncoder.CheckVocab(c.Ids.Concat(r.Ids), model.Config.VocabSize, p.Source ?? what);
@@ -84,10 +86,13 @@ public static class DpoTrainer
             return (o, b.Tokens);
         }
 
+        /// <summary>The DPO loss is a mean over pairs (TRL), so a pair is the item.</summary>
+        public long LossItems(long[] indices) => indices.Length;
+
         public MicroBatchOutput Forward(long[] indices)
         {
             var (o, tokens) = Loss(indices.Select(i => train[(int)i]).ToList());
-            return new MicroBatchOutput(o.Loss, new Dictionary<string, Tensor>
+            return new MicroBatchOutput(o.Loss * indices.Length, new Dictionary<string, Tensor>
             {
                 ["accuracy"] = o.Accuracy, ["margin"] = o.Margin,
                 ["rewards_chosen"] = o.ChosenRewards.mean(), ["rewards_rejected"] = o.RejectedRewards.mean(),

@@ -29,9 +29,10 @@ public static class RewardModelObjective
     public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected) => PairwiseLoss(sChosen, sRejected, null);
 
     /// <summary>
-    /// The same loss with a weight per pair, <c>loss = -Σ_b w_b log σ(s_w - s_l)</c>, the weights summing to 1. With
-    /// ranking groups batched whole, <c>w = 1 / (G · C(K_g, 2))</c> for G groups: InstructGPT's eq. 1, the mean over a
-    /// prompt's C(K,2) comparisons, then over prompts. Accuracy and margin stay plain means over pairs.
+    /// The same loss with a weight per pair, <c>loss = -Σ_b w_b log σ(s_w - s_l)</c>. With ranking groups batched whole,
+    /// <c>w = 1 / C(K_g, 2)</c> gives the sum over prompts of each prompt's mean over its C(K,2) comparisons; dividing by
+    /// the number of prompts (the trainer does, over a whole optimizer step) is InstructGPT's eq. 1. Weights summing to 1
+    /// give a weighted mean. Accuracy and margin stay plain means over pairs.
     /// </summary>
     /// <param name="weights">[B], or null for the plain mean.</param>
     public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected, Tensor? weights)

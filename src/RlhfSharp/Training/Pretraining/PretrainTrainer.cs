@@ -90,12 +90,15 @@ public static class PretrainTrainer
         public string Phase => "pretrain";
         public int ExampleCount => blocks.Count;
 
+        /// <summary>Every target of a block is counted.</summary>
+        public long LossItems(long[] indices) => indices.Sum(i => (long)blocks[(int)i].Target.Length);
+
         public MicroBatchOutput Forward(long[] indices)
         {
             var rows = indices.Select(i => blocks[(int)i]).ToList();
             var (x, y) = Tensors(rows, model.Device);                 // [B,T] each
-            var loss = LanguageModelObjective.LanguageModelLoss(model.Forward(x), y);
-            return new MicroBatchOutput(loss, new Dictionary<string, Tensor>(), x.numel());
+            var (nllSum, _) = LanguageModelObjective.LanguageModelNllSum(model.Forward(x), y);
+            return new MicroBatchOutput(nllSum, new Dictionary<string, Tensor>(), x.numel());
         }
 
         public IReadOnlyDictionary<string, double>? Evaluate()

@@ -25,8 +25,9 @@ public sealed record PairScores(double[] Chosen, double[] Rejected)
 /// usually <c>HfModelLoader.LoadScalarHeadFromCausalLM(sftDir)</c>) scores prompt + response at its last real token;
 /// a batch element is one pair, or with <see cref="RewardConfig.GroupRankings"/> one whole ranking whose distinct responses
 /// are scored once; loss <c>-mean log sigmoid(s_w - s_l)</c>, averaged per ranking and then over rankings.
-/// Conversations are rendered with the chat format exactly as PPO's rollouts are (prompt, assistant reply, end of turn),
-/// so the RM scores the text it will see in PPO. Metrics: accuracy, margin, reward mean/std (train and eval).
+/// Conversations are encoded by <see cref="ScoredConversation"/> exactly as PPO's rollouts are (prompt ids, reply ids,
+/// end-of-reply id, nothing after it), so the RM learns its score at the token where PPO reads it.
+/// Metrics: accuracy, margin, reward mean/std (train and eval).
 /// </summary>
 public static class RewardTrainer
 {
@@ -54,15 +55,17 @@ public static class RewardTrainer
         }, task);
     }
 
-    /// <summary>Token ids of each pair's chosen and rejected conversation (see <see cref="ChatExampleEncoder"/>).</summary>
+    /// <summary>Token ids of each pair's chosen and rejected conversation, ending at the end-of-reply id where the score
+    /// is read, as PPO reads it (<see cref="ScoredConversation"/>; truncation: <see cref="ChatExampleEncoder"/>).</summary>
     public static List<(int[] Chosen, int[] Rejected)> Encode(IReadOnlyList<Comparison> pairs, IChatFormat format,
         ITextTokenizer tokenizer, int maxLength, HfModel model, string what)
     {
         if (pairs.Count == 0) throw new UserError($"{what}: no comparison pairs");
+        int end = ScoredConversation.EndOfReplyId(format, tokenizer, model.Config.EosTokenId);
         var list = new List<(int[], int[])>(pairs.Count);
         foreach (var p in pairs)
         {
-            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength);
+            var (c, r) = ChatExampleEncoder.Encode(p, format, tokenizer, maxLength, end);
             ChatExampleEncoder.CheckVocab(c.Ids.Concat(r.Ids), model.Config.VocabSize, p.Source ?? what);
             list.Add((c.Ids, r.Ids));
         }
@@ -80,18 +83,22 @@ public static class RewardTrainer
         new(Score(model, pairs.Select(p => p.Chosen).ToList(), padId, batchSize), Score(model, pairs.Select(p => p.Rejected).ToList(), padId, batchSize));
 
     /// <summary>Batches whole ranking groups: each distinct response is scored once and the group's pairs are weighted
-    /// 1 / (groups · C(K,2)) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>); with
-    /// single-pair groups that is the plain mean over pairs.</summary>
+    /// 1 / C(K,2) (see <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>), so the micro-batch's
+    /// loss is the SUM over rankings of each ranking's mean pair loss, and the loop divides by the step's ranking count:
+    /// InstructGPT's mean per ranking, then over rankings. With single-pair groups that is the plain mean over pairs.</summary>
     sealed class RewardTask(ScalarHeadModel model, List<RankingGroup> groups, List<(int[] Chosen, int[] Rejected)>? eval,
         int padId, int batchSize) : ISupervisedTask
     {
         public string Phase => "reward";
         public int ExampleCount => groups.Count;
 
+        /// <summary>A ranking (a single pair is a ranking of two) is the item.</summary>
+        public long LossItems(long[] indices) => indices.Length;
+
         public MicroBatchOutput Forward(long[] indices)
         {
             var rows = new List<IReadOnlyList<int>>();
-            var chosenRow = new List<long>(); var rejectedRow = new List<long>(); var weight = new List<float>();
+            var chosenRow = new List<long>(); var rejectedRow = new List<long>(); var weight = new List<double>();
             foreach (var g in indices.Select(i => groups[(int)i]))
             {
                 int offset = rows.Count;
@@ -99,7 +106,7 @@ public static class RewardTrainer
                 for (int p = 0; p < g.Chosen.Length; p++)
                 {
                     chosenRow.Add(offset + g.Chosen[p]); rejectedRow.Add(offset + g.Rejected[p]);
-                    weight.Add(1f / (indices.Length * g.Chosen.Length));
+                    weight.Add(1.0 / g.Chosen.Length);
                 }
             }
             var dev = model.Device;

@@ -78,13 +78,15 @@ public static class SftTrainer
         public string Phase => "sft";
         public int ExampleCount => train.Count;
 
+        /// <summary>Counted (response) tokens: those whose position is trained, after the first (see <see cref="LmBatch"/>).</summary>
+        public long LossItems(long[] indices) => indices.Sum(i => (long)train[(int)i].Trained.Skip(1).Count(x => x));
+
         public MicroBatchOutput Forward(long[] indices)
         {
             var b = LmBatch.Build(indices.Select(i => train[(int)i]).ToList(), padId, model.Device);
             var logits = model.Forward(b.InputIds, b.AttentionMask);                                  // [B,T,V]
-            var loss = LanguageModelObjective.LanguageModelLoss(logits, b.Targets, b.LossMask);
-            var responseTokens = b.LossMask.sum();
-            return new MicroBatchOutput(loss, new Dictionary<string, Tensor> { ["response_tokens"] = responseTokens }, b.Tokens);
+            var (nllSum, responseTokens) = LanguageModelObjective.LanguageModelNllSum(logits, b.Targets, b.LossMask);
+            return new MicroBatchOutput(nllSum, new Dictionary<string, Tensor> { ["response_tokens"] = responseTokens }, b.Tokens);
         }
 
         public IReadOnlyDictionary<string, double>? Evaluate() =>

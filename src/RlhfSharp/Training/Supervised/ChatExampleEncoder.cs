@@ -15,6 +15,8 @@ public sealed record EncodedExample(int[] Ids, bool[] Trained)
 ///
 /// Each segment is tokenized on its own and the ids concatenated, so the flag boundary is exact (tokenizing the whole
 /// string could merge a BPE token across a prompt/response boundary). Template text such as BOS is part of the segments.
+/// Comparisons are encoded by <see cref="ScoredConversation"/> instead (prompt ids, reply ids, end-of-reply id), so
+/// reward-model and DPO rows end where PPO's responses end.
 ///
 /// Truncation when an example is longer than <c>maxLength</c> (TRL DPOTrainer's rule, <c>truncation_mode="keep_end"</c>
 /// for the prompt): first the prompt (everything before the last trained segment) is cut from the LEFT, keeping its
@@ -43,32 +45,59 @@ public static class ChatExampleEncoder
             trained.AddRange(Enumerable.Repeat(train, piece.Count));
         }
         if (responseStart < 0) responseStart = ids.Count;
-        if (ids.Count <= maxLength) return new EncodedExample([.. ids], [.. trained]);
+        return Truncate(ids.GetRange(0, responseStart), trained.GetRange(0, responseStart),
+            ids.GetRange(responseStart, ids.Count - responseStart), trained.GetRange(responseStart, ids.Count - responseStart),
+            ids.Count - responseStart, maxLength);
+    }
 
-        int promptLen = responseStart, responseLen = ids.Count - responseStart;
-        int keepPrompt = Math.Min(promptLen, Math.Max(maxLength - responseLen, maxLength / 2));
-        int keepResponse = maxLength - keepPrompt;
-        int from = promptLen - keepPrompt;
-        var outIds = ids.GetRange(from, keepPrompt).Concat(ids.GetRange(responseStart, keepResponse)).ToArray();
-        var outTrained = trained.GetRange(from, keepPrompt).Concat(trained.GetRange(responseStart, keepResponse)).ToArray();
-        return new EncodedExample(outIds, outTrained);
+    /// <summary>How many prompt tokens to keep (its most recent ones) when the longest response it goes with is
+    /// <paramref name="longestResponse"/> tokens: all if they fit, else what leaves room for the response, but never
+    /// below half the context.</summary>
+    static int KeptPrompt(int promptLength, int longestResponse, int maxLength) =>
+        promptLength + longestResponse <= maxLength ? promptLength
+            : Math.Min(promptLength, Math.Max(maxLength - longestResponse, maxLength / 2));
+
+    /// <summary>Prompt cut from the LEFT to <see cref="KeptPrompt"/> (sized by <paramref name="longestResponse"/>), then
+    /// the response cut at the RIGHT to what is left of <paramref name="maxLength"/>.</summary>
+    static EncodedExample Truncate(IReadOnlyList<int> promptIds, IReadOnlyList<bool> promptTrained,
+        IReadOnlyList<int> responseIds, IReadOnlyList<bool> responseTrained, int longestResponse, int maxLength)
+    {
+        int keepPrompt = KeptPrompt(promptIds.Count, longestResponse, maxLength);
+        int keepResponse = Math.Min(responseIds.Count, maxLength - keepPrompt);
+        int from = promptIds.Count - keepPrompt;
+        return new EncodedExample(
+            [.. promptIds.Skip(from), .. responseIds.Take(keepResponse)],
+            [.. promptTrained.Skip(from), .. responseTrained.Take(keepResponse)]);
     }
 
     /// <summary>A demonstration (all assistant turns trained).</summary>
     public static EncodedExample Encode(Demonstration d, IChatFormat format, ITextTokenizer tokenizer, int maxLength) =>
         Encode(format.RenderSegments(ToMessages(d.Messages), addGenerationPrompt: false), tokenizer, maxLength);
 
-    /// <summary>The chosen and rejected conversations of a comparison (prompt + one assistant reply each).</summary>
+    /// <summary>
+    /// The chosen and rejected conversations of a comparison, each encoded by <see cref="ScoredConversation"/>: the
+    /// prompt, the reply, and the end-of-reply id where a reward model reads its score (the template's text after it,
+    /// such as ChatML's "\n", is left out). Only the reply tokens are trained (DPO); the reward model ignores the flags.
+    /// Truncation (TRL DPOTrainer's rule): the prompt both sides share is cut ONCE, from the left, sized by the LONGER
+    /// response, so both responses answer the same prompt tokens; then each response is cut at the right (a reply cut
+    /// there loses its end-of-reply id, as a PPO response that hits the length limit has none).
+    /// </summary>
+    /// <param name="endOfReplyId">From <see cref="ScoredConversation.EndOfReplyId"/>; computed from the format and the
+    /// tokenizer when null.</param>
     public static (EncodedExample Chosen, EncodedExample Rejected) Encode(Comparison c, IChatFormat format, ITextTokenizer tokenizer,
-        int maxLength, bool onlyLastAssistant = true)
+        int maxLength, int? endOfReplyId = null)
     {
+        if (maxLength < 2) throw new UserError($"max length must be >= 2, got {maxLength}");
         var prompt = PromptMessages(c);
+        int end = endOfReplyId ?? ScoredConversation.EndOfReplyId(format, tokenizer);
         // HH-style responses start with the space that followed "Assistant:"; a chat template supplies its own separator.
         bool transcript = c.PromptMessages is not null;
-        EncodedExample One(string response) => Encode(
-            format.RenderSegments([.. prompt, new ChatMessage("assistant", transcript ? response.TrimStart() : response)], addGenerationPrompt: false),
-            tokenizer, maxLength, onlyLastAssistant);
-        return (One(c.Chosen), One(c.Rejected));
+        ScoredIds One(string response) => ScoredConversation.Encode(prompt, transcript ? response.TrimStart() : response, format, tokenizer, end);
+        var (chosen, rejected) = (One(c.Chosen), One(c.Rejected));   // the same prompt ids on both sides
+        int longest = Math.Max(chosen.Reply.Length, rejected.Reply.Length);
+        var promptTrained = new bool[chosen.Prompt.Length];
+        EncodedExample Cut(ScoredIds s) => Truncate(s.Prompt, promptTrained, s.Reply, Enumerable.Repeat(true, s.Reply.Length).ToArray(), longest, maxLength);
+        return (Cut(chosen), Cut(rejected));
     }
 
     /// <summary>The prompt of a comparison as chat messages: its parsed turns, or one user turn with the prompt text.</summary>

@@ -1,11 +1,13 @@
+using RlhfSharp.Training.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Supervised;
 
-/// <summary>What one micro-batch gives back: the loss to differentiate, detached per-batch metrics (scalars on the
-/// device, pulled to the host only on logging steps) and how many tokens it processed (host count, for tokens/s).</summary>
-public sealed record MicroBatchOutput(Tensor Loss, IReadOnlyDictionary<string, Tensor> Metrics, long Tokens);
+/// <summary>What one micro-batch gives back: its per-item losses SUMMED (scalar, differentiable; the loop divides by the
+/// step's item count, see <see cref="GradAccumulation"/>), detached per-batch metrics (scalars on the device, pulled to
+/// the host only on logging steps) and how many tokens it processed (host count, for tokens/s).</summary>
+public sealed record MicroBatchOutput(Tensor LossSum, IReadOnlyDictionary<string, Tensor> Metrics, long Tokens);
 
 /// <summary>
 /// One phase's data and objective, driven by <see cref="SupervisedLoop"/>: pretraining, SFT, reward modelling and DPO
@@ -19,7 +21,13 @@ public interface ISupervisedTask
     /// <summary>Number of training examples (blocks, demonstrations, pairs).</summary>
     int ExampleCount { get; }
 
-    /// <summary>Forward pass and loss on the given examples (the model is in train mode; gradients on).</summary>
+    /// <summary>How many items the loss of these examples averages over, counted on the host before any forward pass:
+    /// counted tokens (pretraining, SFT) or examples (DPO pairs, reward rankings). The loop adds it up over a step's
+    /// micro-batches, so accumulated micro-batches weigh every item as one big batch does.</summary>
+    long LossItems(long[] indices);
+
+    /// <summary>Forward pass and summed loss on the given examples (the model is in train mode; gradients on).
+    /// <c>LossSum / LossItems(indices)</c> is the micro-batch's mean loss.</summary>
     MicroBatchOutput Forward(long[] indices);
 
     /// <summary>Held-out metrics as host doubles, names prefixed <c>eval_</c>; null when there is no eval data.</summary>

@@ -86,21 +86,24 @@ public static class SupervisedLoop
         {
             model.train();
             using var scope = NewDisposeScope();
+            // Draw the whole step's micro-batches and count their items first, so each summed micro-batch loss is
+            // divided by the step's count: the gradient of one big batch (GradAccumulation; HF num_items_in_batch).
+            var microBatches = Enumerable.Range(0, accumulation.Steps).Select(_ => sampler.NextBatch(micro)).ToList();
+            long stepItems = microBatches.Sum(task.LossItems);
             Tensor? lossSum = null;
             var metricSums = new Dictionary<string, Tensor>();
-            for (int k = 0; k < accumulation.Steps; k++)
+            foreach (var indices in microBatches)
             {
-                var indices = sampler.NextBatch(micro);
                 var output = task.Forward(indices);
-                accumulation.Scale(output.Loss).backward();
+                GradAccumulation.Scale(output.LossSum, stepItems).backward();
                 // Detached running sums: the step's mean loss and metrics, pulled to the host only when logging.
-                var l = output.Loss.detach();
+                var l = output.LossSum.detach();
                 lossSum = lossSum is null ? l : lossSum + l;
                 foreach (var (name, value) in output.Metrics)
                     metricSums[name] = metricSums.TryGetValue(name, out var s) ? s + value : value;
                 meter.AddTokens(output.Tokens);
             }
-            var stepLoss = lossSum! / accumulation.Steps;
+            var stepLoss = GradAccumulation.Scale(lossSum!, stepItems);
             bool log = t.ShouldLog(step + 1, total);
             double lr, gradNorm;
             try
