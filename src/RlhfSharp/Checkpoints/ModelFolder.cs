@@ -34,7 +34,7 @@ public sealed class ModelFolder
     /// The token that ends an assistant reply: the chat format's end of turn when it is one token (ChatML's
     /// &lt;|im_end|&gt;, Llama-3's &lt;|eot_id|&gt;), else the tokenizer's or config's EOS. PPO rollouts and labeling
     /// samples stop on it, the missing-EOS penalty watches it, and a reward model reads its score there
-    /// (see ScoredConversation in Tokenization).
+    /// (<see cref="ScoredConversation"/>).
     /// </summary>
     public int ResponseEndId { get; }
 
@@ -89,12 +89,15 @@ public sealed class ModelFolder
         _ => throw new UserError($"dtype must be float32, bfloat16 or float16, got '{name}'"),
     };
 
+    /// <summary>The response-end rule for any chat format and tokenizer (<see cref="ScoredConversation.EndOfReplyId"/>),
+    /// with the config's EOS as the last resort.</summary>
+    public static int ResponseEnd(IChatFormat format, ITextTokenizer tokenizer, TransformerConfig config) =>
+        ScoredConversation.EndOfReplyId(format, tokenizer, config.EosTokenId);
+
     int FindResponseEnd()
     {
-        var endOfTurn = Tokenizer.Encode(ChatFormat.EndOfTurn.Trim());
-        if (endOfTurn.Count == 1) return endOfTurn[0];
-        return Tokenizer.EosId ?? Config.EosTokenId
-            ?? throw new UserError($"{Path}: the chat format's end of turn '{ChatFormat.EndOfTurn.Trim()}' is not one token, and neither the tokenizer nor config.json names an EOS; responses need one to end");
+        try { return ResponseEnd(ChatFormat, Tokenizer, Config); }
+        catch (UserError e) { throw new UserError($"{Path}: {e.Message}", e); }
     }
 
     IReadOnlyList<int> FindStopIds()

@@ -61,10 +61,10 @@ public static class ChatCases
         TransformerConfig.SmallGpt2(600, 1, 8, 2, 256) with { EosTokenId = tok.EosId };
 
     /// <summary>The row PPO scores: the prompt it samples after, the reply's ids, and the id it stops on
-    /// (<see cref="PpoFromFolders.EosId"/>), where the reward model reads the score.</summary>
+    /// (<see cref="RlhfSharp.Checkpoints.ModelFolder.ResponseEnd"/>, what PpoPhase stops on), where the reward model reads the score.</summary>
     public static int[] PpoRow(IChatFormat format, ITextTokenizer tok, IReadOnlyList<ChatMessage> prompt, string reply) =>
         [.. tok.Encode(format.Render(prompt, addGenerationPrompt: true)), .. tok.Encode(reply),
-         PpoFromFolders.EosId(format, tok, ModelConfig(tok), "test")];
+         RlhfSharp.Checkpoints.ModelFolder.ResponseEnd(format, tok, ModelConfig(tok))];
 }
 
 public class ScoredConversationTests
