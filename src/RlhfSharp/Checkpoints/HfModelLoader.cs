@@ -23,13 +23,16 @@ public static class HfModelLoader
         return Finish(model, dir, ignore, allowMissing: [], device, dtype);
     }
 
-    /// <summary>A scalar-head model saved as *ForSequenceClassification (num_labels = 1): a reward or value model.</summary>
+    /// <summary>A scalar-head model saved as *ForSequenceClassification (num_labels = 1): a reward or value model,
+    /// with its reward normalisation (<see cref="ScoreNormalizationFile"/>) when the folder has one.</summary>
     public static ScalarHeadModel LoadScalarHead(string dir, Device? device = null, ScalarType? dtype = null)
     {
         var config = HfFolder.ReadConfig(dir);
         if (!config.IsSequenceClassification)
             throw new UserError($"{Path.Combine(dir, HfFolder.ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not a *ForSequenceClassification model; use LoadScalarHeadFromCausalLM to start one from a causal LM");
-        return Finish(new ScalarHeadModel(config), dir, [], allowMissing: [], device, dtype);
+        var model = Finish(new ScalarHeadModel(config), dir, [], allowMissing: [], device, dtype);
+        model.Normalization = ScoreNormalizationFile.Read(dir);
+        return model;
     }
 
     /// <summary>
@@ -46,8 +49,13 @@ public static class HfModelLoader
         return Finish(model, dir, ["lm_head.weight"], allowMissing: ["score.weight"], device, dtype);
     }
 
-    /// <summary>Weights from <paramref name="dir"/> into an already built model (strict), e.g. to resume.</summary>
-    public static void LoadWeightsInto(HfModel model, string dir) => CopyStrict(model, dir, [], []);
+    /// <summary>Weights from <paramref name="dir"/> into an already built model (strict), e.g. to resume; a scalar head
+    /// also takes the folder's normalisation (none if the folder has none), as it was saved.</summary>
+    public static void LoadWeightsInto(HfModel model, string dir)
+    {
+        CopyStrict(model, dir, [], []);
+        if (model is ScalarHeadModel head) head.Normalization = ScoreNormalizationFile.Read(dir);
+    }
 
     static T Finish<T>(T model, string dir, HashSet<string> ignore, HashSet<string> allowMissing, Device? device, ScalarType? dtype)
         where T : HfModel

@@ -7,7 +7,8 @@ namespace RlhfSharp.Checkpoints;
 /// <summary>
 /// Saves a model as an HF folder that <c>transformers</c> loads: config.json (transformers-5 layout),
 /// model.safetensors (the same keys and shapes save_pretrained writes; a tied head has no lm_head.weight),
-/// generation_config.json, and the tokenizer files of a source folder. The write is atomic (<see cref="AtomicFolder"/>).
+/// generation_config.json, a scalar head's reward_normalization.json (<see cref="ScoreNormalizationFile"/>), and the
+/// tokenizer files of a source folder. The write is atomic (<see cref="AtomicFolder"/>).
 /// Weights are written in the model's current dtype; one file (no sharding).
 /// </summary>
 public static class HfModelSaver
@@ -25,6 +26,7 @@ public static class HfModelSaver
             var config = model.Config with { Dtype = HfFolder.DtypeName(model.Dtype) };
             File.WriteAllText(Path.Combine(tmp, HfFolder.ConfigFile), TransformerConfigJson.ToJson(config));
             SafetensorsFile.Save(Path.Combine(tmp, HfFolder.WeightsFile), model.state_dict());
+            if (model is ScalarHeadModel { Normalization: { } normalization }) ScoreNormalizationFile.Write(tmp, normalization);
             var genSrc = tokenizerSourceDir is null ? null : Path.Combine(tokenizerSourceDir, HfFolder.GenerationConfigFile);
             if (genSrc is not null && File.Exists(genSrc)) File.Copy(genSrc, Path.Combine(tmp, HfFolder.GenerationConfigFile));
             else File.WriteAllText(Path.Combine(tmp, HfFolder.GenerationConfigFile), GenerationConfigJson(config));
@@ -46,6 +48,8 @@ public static class HfModelSaver
         Save(model, staged, tokenizerSourceDir);
         foreach (var f in Directory.GetFiles(staged))
             File.Move(f, Path.Combine(dir, Path.GetFileName(f)), overwrite: true);
+        // A normalisation file left from an earlier save would otherwise shift a model that has none.
+        if (model is ScalarHeadModel { Normalization: null }) File.Delete(Path.Combine(dir, ScoreNormalizationFile.Name));
         Directory.Delete(staged, true);
     }
 

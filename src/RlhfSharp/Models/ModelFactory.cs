@@ -45,8 +45,13 @@ public static class ModelFactory
     /// </summary>
     public static CausalLM DeepCopy(CausalLM source) => CopyInto(new CausalLM(source.Config), source);
 
-    /// <summary>An independent copy of a scalar-head model.</summary>
-    public static ScalarHeadModel DeepCopy(ScalarHeadModel source) => CopyInto(new ScalarHeadModel(source.Config), source);
+    /// <summary>An independent copy of a scalar-head model, its normalisation included.</summary>
+    public static ScalarHeadModel DeepCopy(ScalarHeadModel source)
+    {
+        var copy = CopyInto(new ScalarHeadModel(source.Config), source);
+        copy.Normalization = source.Normalization;   // the run-time shift is part of what the model computes
+        return copy;
+    }
 
     static T CopyInto<T>(T fresh, HfModel source) where T : HfModel
     {

@@ -6,11 +6,17 @@ namespace RlhfSharp.Models;
 
 /// <summary>
 /// HF <c>*ForSequenceClassification</c> with num_labels = 1: backbone + <c>score</c> Linear(C, 1, no bias).
-/// The reward model, and PPO's value model.
+/// The reward model, and PPO's value model. A normalised reward model (<see cref="Normalization"/>) adds its
+/// run-time shift to every output, so every reader of <see cref="Score"/> or <see cref="ForwardValues"/> (PPO, eval,
+/// best-of-n) gets normalised scores whether or not the architecture could fold the shift into its weights.
 /// </summary>
 public sealed class ScalarHeadModel : HfModel, IScalarHeadModel
 {
     public readonly Linear score;   // C -> 1
+
+    /// <summary>The reward normalisation applied to this head, or null; loaded from and saved to
+    /// <c>reward_normalization.json</c> beside the weights.</summary>
+    public ScoreNormalization? Normalization { get; set; }
 
     public ScalarHeadModel(TransformerConfig config)
         : base(nameof(ScalarHeadModel), config with
@@ -28,7 +34,10 @@ public sealed class ScalarHeadModel : HfModel, IScalarHeadModel
     {
         using var scope = torch.NewDisposeScope();
         var h = Backbone.Forward(inputIds, attentionMask, null);                        // [B,T,C]
-        return score.forward(h).squeeze(-1).to(ScalarType.Float32).MoveToOuterDisposeScope();   // [B,T]
+        var values = score.forward(h).squeeze(-1).to(ScalarType.Float32);              // [B,T]
+        // A constant: it moves scores, not their gradients.
+        if (Normalization?.RuntimeShift is double shift and not 0.0) values = values + shift;
+        return values.MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

@@ -70,6 +70,59 @@ public class EvalCommandTests
         Assert.NotEqual(scores[0], scores[1]);
     }
 
+    /// <summary>
+    /// reward-accuracy equals a count done here: each pair rendered as the trainer renders it, each row scored alone
+    /// (no batching, no padding), chosen above rejected counted; margin and reward statistics in float64. Swapping every
+    /// pair turns accuracy a into 1 - a.
+    /// </summary>
+    [Fact]
+    public void RewardAccuracyEqualsAHandCountOfChosenAboveRejected()
+    {
+        using var dir = new TempDir();
+        var model = SharedPaths.Fixture("gpt2-tiny-reward");
+        var rng = new Random(11);
+        string Word() => new(Enumerable.Range(0, rng.Next(3, 9)).Select(_ => (char)('a' + rng.Next(26))).ToArray());
+        var records = Enumerable.Range(0, 16).Select(i => (Prompt: $"question {i}: {Word()}?", Chosen: Word(), Rejected: Word())).ToList();
+        string Write(string name, bool swap) => WriteLines(dir.File(name), records.Select(r => new JsonObject
+        {
+            ["prompt"] = r.Prompt, ["chosen"] = swap ? r.Rejected : r.Chosen, ["rejected"] = swap ? r.Chosen : r.Rejected,
+        }.ToJsonString()));
+        var data = Write("pairs.jsonl", swap: false);
+
+        var r = RlhfProcess.Run("eval", "reward-accuracy", "--model", model, "--data", data, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var json = JsonNode.Parse(r.Stdout)!.AsObject();
+
+        var tokenizer = TokenizerLoader.FromFolder(model);
+        using var rm = HfModelLoader.LoadScalarHead(model);
+        var pairs = RlhfSharp.Data.ComparisonReader.Read(data).Pairs;
+        var encoded = RlhfSharp.Training.RewardModeling.RewardTrainer.Encode(pairs, RlhfSharp.Tokenization.ChatFormats.FromTokenizerConfig(model),
+            tokenizer, rm.Config.MaxPositions, rm, data);
+        double ScoreAlone(int[] ids)
+        {
+            using var _ = no_grad();
+            using var x = tensor(ids.Select(t => (long)t).ToArray()).unsqueeze(0);   // [1,T], nothing to pad
+            using var s = rm.Score(x);
+            return s.item<float>();
+        }
+        var chosen = encoded.Select(p => ScoreAlone(p.Chosen)).ToArray();
+        var rejected = encoded.Select(p => ScoreAlone(p.Rejected)).ToArray();
+        int right = chosen.Zip(rejected).Count(p => p.First > p.Second);
+        var all = chosen.Concat(rejected).ToArray();
+        double mean = all.Average(), std = Math.Sqrt(all.Sum(v => (v - mean) * (v - mean)) / (all.Length - 1));
+
+        Assert.Equal(records.Count, json["pairs"]!.GetValue<int>());
+        Assert.InRange(right, 1, records.Count - 1);   // a mixed case: neither all right nor all wrong
+        Assert.Equal(right / (double)records.Count, json["accuracy"]!.GetValue<double>());
+        Assert.Equal(chosen.Zip(rejected).Average(p => p.First - p.Second), json["mean_margin"]!.GetValue<double>(), 1e-5);
+        Assert.Equal(mean, json["reward_mean"]!.GetValue<double>(), 1e-5);
+        Assert.Equal(std, json["reward_std"]!.GetValue<double>(), 1e-5);
+
+        var swapped = RlhfProcess.Run("eval", "reward-accuracy", "--model", model, "--data", Write("swapped.jsonl", swap: true), "--json");
+        Assert.True(swapped.ExitCode == 0, swapped.Stderr);
+        Assert.Equal((records.Count - right) / (double)records.Count, JsonNode.Parse(swapped.Stdout)!["accuracy"]!.GetValue<double>());
+    }
+
     [Fact]
     public void ReadableOutputWithoutJson()
     {

@@ -11,7 +11,10 @@ public static class RlhfProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunWithEnvironment(new Dictionary<string, string>(), args);
+
+    /// <summary>The same with extra environment variables set for the child (RLHF_LIBTORCH_DIR among them, if given).</summary>
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "rlhf.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} not found: the test project must reference RlhfSharp.Cli");
@@ -19,6 +22,7 @@ public static class RlhfProcess
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("RLHF_LIBTORCH_DIR");
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace RlhfSharp.Tests.Labeling;
 
-/// <summary>The labeler page in real headless Chromium (Debian's /usr/bin/chromium; never `playwright install`).</summary>
+/// <summary>The labeler page in real headless Chromium (found by <see cref="Chromium"/>; never `playwright install`).</summary>
 [Collection("labeling-heavy")]
 public class BrowserTests
 {
@@ -26,7 +26,7 @@ public class BrowserTests
         using var pw = await Playwright.CreateAsync();
         await using var browser = await pw.Chromium.LaunchAsync(new()
         {
-            ExecutablePath = "/usr/bin/chromium", Headless = true, Timeout = 30_000,
+            ExecutablePath = Chromium.Find(), Headless = true, Timeout = 30_000,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
         var page = await browser.NewPageAsync();

@@ -78,5 +78,8 @@ public class PpoTrainingTests(ITestOutputHelper output)
         var sa = straight.state_dict(); var sb = resumed.state_dict();
         foreach (var (k, v) in sa)
             Assert.True(v.equal(sb[k]).all().item<bool>(), $"parameter {k} differs after resume");
+        // The value head, optimizer, ptx sampler, KL controller and RNG as well.
+        string Latest(string output) => RlhfSharp.Training.Core.CheckpointStore.LoadLatest(Path.Combine(output, "checkpoints"))!.Folder;
+        CheckpointComparison.AssertIdentical(Latest(a.Path), Latest(b.Path));
     }
 }

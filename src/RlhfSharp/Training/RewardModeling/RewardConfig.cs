@@ -32,12 +32,18 @@ public sealed record RewardConfig
     public int MaxLength { get; init; }
 
     /// <summary>
-    /// After training, shift and scale the score so rewards on reference samples (the training responses, chosen and
-    /// rejected) have mean 0 and std 1, as lm-human-preferences does with its reward gain and bias
-    /// (Ziegler et al. 2019, <c>train_reward.py</c> normalize_before/after). The HF head has no bias (as
-    /// *ForSequenceClassification), so the gain is folded into <c>score.weight</c> and the shift into the final norm's
-    /// bias where the architecture has one (GPT-2 <c>ln_f.bias</c>); otherwise only the gain is applied and the shift is
-    /// recorded in <c>reward_normalization.json</c>. PPO can also whiten scores itself (PpoConfig.NormalizeScores).
+    /// After training, shift and scale the score so rewards on reference samples have mean 0 and (sample) std 1, as
+    /// lm-human-preferences does with its reward gain and bias (Ziegler et al. 2019, <c>train_reward.py</c>
+    /// normalize_before/after). The reference samples here are the first <see cref="NormalizeSamples"/>/2 training
+    /// pairs in file order, both the chosen and the rejected prompt + response of each (a response that is in several
+    /// pairs, as rankings give, counts once per pair). lm-human-preferences instead measures on responses the initial
+    /// policy samples for the RL prompts — the distribution PPO starts from; for that, call
+    /// <see cref="RewardNormalization.Apply(Models.ScalarHeadModel, IReadOnlyList{int[]}, int, string)"/> on such
+    /// samples and save the model. The gain is folded into <c>score.weight</c>; the shift into the final norm's bias
+    /// where the architecture has one (GPT-2 <c>ln_f.bias</c>), otherwise (Llama, Qwen2, Mistral) the model adds it to
+    /// every score itself. Both are recorded in <c>reward_normalization.json</c>, which the loader reads, so PPO,
+    /// evaluation and best-of-n all get normalised scores (<c>transformers</c> sees the gain but not a run-time shift).
+    /// PPO can also whiten scores itself (PpoConfig.NormalizeScores).
     /// </summary>
     public bool NormalizeRewards { get; init; }
 

@@ -28,9 +28,14 @@ public class MetricsLoggerTests
         Assert.True(double.IsNaN(lines[2].Values["grad_norm"]));   // NaN written as null, read back as NaN
         Assert.Equal(0.7, lines[5].Values["eval_loss"]);
 
-        var events = Directory.GetFiles(dir.File("tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories);
+        // TensorBoard holds exactly the scalars of metrics.jsonl (as float32), each at its step.
+        var events = Directory.GetFiles(dir.File("tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories).Select(TfEventReader.Read).ToList();
         Assert.NotEmpty(events);
-        Assert.True(events.Max(f => new FileInfo(f).Length) > 100);
+        Assert.All(events, e => Assert.Equal(["brain.Event:2"], e.FileVersions));
+        var logged = events.SelectMany(e => e.Scalars).Select(s => (s.Step, s.Tag, s.Value)).Order().ToList();
+        var expected = lines.SelectMany(l => l.Values.Select(v => (l.Step, Tag: v.Key, Value: (float)v.Value))).Order().ToList();
+        Assert.Equal(16, expected.Count);
+        Assert.Equal(expected, logged);
 
         // Resume at step 3: lines after it are dropped (they will be logged again), earlier ones are kept for plots.
         using (var resumed = new MetricsLogger(dir.Path, tensorboard: false, resumeFromStep: 3))
@@ -41,6 +46,11 @@ public class MetricsLoggerTests
         var after = MetricsLogger.ReadLines(dir.File(MetricsLogger.JsonlFile)).Select(l => l.Step).ToArray();
         Assert.Equal(new long[] { 1, 2, 3, 4 }, after);
     }
+
+    /// <summary>The event reader's CRC-32C against the standard check value (RFC 3720, "123456789").</summary>
+    [Fact]
+    public void EventReaderCrcMatchesTheCheckValue() =>
+        Assert.Equal(0xE3069283u, TfEventReader.Crc32C("123456789"u8));
 
     [Fact]
     public void MalformedLineIsAUserErrorNamingTheLine()
