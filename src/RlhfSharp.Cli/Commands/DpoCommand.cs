@@ -12,5 +12,5 @@ public sealed class DpoCommand : TrainCommand<DpoConfig>
     protected override ConfigSchema<DpoConfig> Schema => DpoConfig.Schema;
 
     protected override PhaseResult RunPhase(DpoConfig config, ModelSource model, ParsedArgs args, RunOptions run) =>
-        DpoPhase.Run(config, DpoSources.FromFiles(model, args.Required(SharedOptions.Data), args.String(SharedOptions.EvalData), Console.Error), run);
+        DpoPhase.Run(config, ComparisonSources.FromFiles(model, args.Required(SharedOptions.Data), args.String(SharedOptions.EvalData), Console.Error), run);
 }

@@ -19,10 +19,7 @@ public sealed class EvalPerplexityCommand : CliCommand
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        int batchSize = args.Int(SharedOptions.BatchSize, 8);
-        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
-        var device = DeviceSetup.Resolve(args.String(SharedOptions.Device));
-        var folder = ModelFolder.Open(args.Required(SharedOptions.Model));
+        var (batchSize, device, folder) = SharedOptions.OpenForEval(args, defaultBatchSize: 8);
         var data = args.Required(TextData);
         var texts = PretrainingReader.ReadDocuments(data, args.String(TextField) ?? "text").ToList();   // reads it all: errors before the model loads
         using var model = folder.LoadCausalLM(device);

@@ -24,10 +24,7 @@ public sealed class EvalRewardAccuracyCommand : CliCommand
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        int batchSize = args.Int(SharedOptions.BatchSize, 16);
-        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
-        var device = DeviceSetup.Resolve(args.String(SharedOptions.Device));
-        var folder = ModelFolder.Open(args.Required(SharedOptions.Model));
+        var (batchSize, device, folder) = SharedOptions.OpenForEval(args, defaultBatchSize: 16);
         var data = args.Required(Comparisons);
         var pairs = ComparisonReader.Read(data, warnings: Console.Error).Pairs;
         using var model = folder.LoadScalarHead(device);

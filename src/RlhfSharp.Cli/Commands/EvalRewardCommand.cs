@@ -22,10 +22,7 @@ public sealed class EvalRewardCommand : CliCommand
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        int batchSize = args.Int(SharedOptions.BatchSize, 8);
-        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
-        var device = DeviceSetup.Resolve(args.String(SharedOptions.Device));
-        var folder = ModelFolder.Open(args.Required(SharedOptions.Model));
+        var (batchSize, device, folder) = SharedOptions.OpenForEval(args, defaultBatchSize: 8);
         var data = args.Required(EvalPerplexityCommand.TextData);
         var conversations = ReadConversations(data);
         var texts = conversations is null ? PretrainingReader.ReadDocuments(data, args.String(EvalPerplexityCommand.TextField) ?? "text").ToList() : null;

@@ -12,5 +12,5 @@ public sealed class RewardCommand : TrainCommand<RewardConfig>
     protected override ConfigSchema<RewardConfig> Schema => RewardConfig.Schema;
 
     protected override PhaseResult RunPhase(RewardConfig config, ModelSource model, ParsedArgs args, RunOptions run) =>
-        RewardPhase.Run(config, RewardSources.FromFiles(model, args.Required(SharedOptions.Data), args.String(SharedOptions.EvalData), Console.Error), run);
+        RewardPhase.Run(config, ComparisonSources.FromFiles(model, args.Required(SharedOptions.Data), args.String(SharedOptions.EvalData), Console.Error), run);
 }

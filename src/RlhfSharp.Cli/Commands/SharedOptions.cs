@@ -22,6 +22,14 @@ public static class SharedOptions
     public static readonly CliOption SampleSeed = new CliOption("--seed", "N", "Seed of the sampler, for reproducible samples.") { Default = "none (a fresh draw each run)" };
     public static readonly CliOption Db = new CliOption("--db", "FILE", "The labeling store (a SQLite file).") { Required = true };
 
+    /// <summary>What every eval command opens first: the batch size (checked), the device and the model folder.</summary>
+    public static (int BatchSize, TorchSharp.torch.Device Device, Checkpoints.ModelFolder Folder) OpenForEval(ParsedArgs args, int defaultBatchSize)
+    {
+        int batchSize = args.Int(BatchSize, defaultBatchSize);
+        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
+        return (batchSize, DeviceSetup.Resolve(args.String(Device)), Checkpoints.ModelFolder.Open(args.Required(Model)));
+    }
+
     /// <summary>The run options every phase command builds the same way.</summary>
     public static RunOptions RunOptions(ParsedArgs args, CancellationToken cancellation) => new()
     {

@@ -119,7 +119,7 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         Phase("reward model", () =>
         {
             RewardPhase.Run(new RewardConfig { Training = Train(options.RewardLr, options.RewardSteps, 10), BatchSize = options.RewardBatchSize, GroupRankings = true },
-                new RewardSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs, EvalPairs = heldOutLabels.Pairs },
+                new ComparisonSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs, EvalPairs = heldOutLabels.Pairs },
                 StageRun("rm"));
         });
 
@@ -147,7 +147,7 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         Phase("dpo", () =>
         {
             DpoPhase.Run(new DpoConfig { Training = Train(options.DpoLr, options.DpoSteps, 10), BatchSize = options.BatchSize, Beta = 0.1 },
-                new DpoSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs }, StageRun("dpo"));
+                new ComparisonSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs }, StageRun("dpo"));
         });
 
         // 7. Evaluate every stage on held-out questions.

@@ -61,7 +61,7 @@ public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, Ca
         var sft = Folder(Dir(SftPhase.Name));
 
         RunPhase(RewardPhase.Name, recipe.Reward.Json, () => RewardPhase.Run(recipe.Reward.Config,
-            RewardSources.FromFiles(sft, recipe.Reward.Data!, recipe.Reward.EvalData, Console.Error), Options(RewardPhase.Name)));
+            ComparisonSources.FromFiles(sft, recipe.Reward.Data!, recipe.Reward.EvalData, Console.Error), Options(RewardPhase.Name)));
 
         var ppo = recipe.Ppo;
         RunPhase(PpoPhase.Name, ppo.Json, () => PpoPhase.Run(ppo.Config,
@@ -71,7 +71,7 @@ public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, Ca
 
         if (recipe.Dpo is { } dpo)
             RunPhase(DpoPhase.Name, dpo.Json, () => DpoPhase.Run(dpo.Config,
-                DpoSources.FromFiles(sft, dpo.Data!, dpo.EvalData, Console.Error), Options(DpoPhase.Name)));
+                ComparisonSources.FromFiles(sft, dpo.Data!, dpo.EvalData, Console.Error), Options(DpoPhase.Name)));
         return outcomes;
     }
 

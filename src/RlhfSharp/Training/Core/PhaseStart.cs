@@ -1,4 +1,6 @@
+using RlhfSharp.Configuration;
 using RlhfSharp.Devices;
+using RlhfSharp.Training.Supervised;
 using TorchSharp;
 
 namespace RlhfSharp.Training.Core;
@@ -20,6 +22,18 @@ public static class PhaseStart
         if (run.Resume == ResumeMode.Fresh && has)
             throw new ResumeError(phase, run.Output, $"{run.Output} already holds {phase} checkpoints; resume to continue, or choose another output folder");
         return (DeviceSetup.Resolve(run.Device), has);
+    }
+
+    /// <summary>
+    /// The shape every supervised phase (pretrain, sft, reward, dpo) shares: validate the config against its schema,
+    /// check the output and device, open the model source, and let <paramref name="train"/> load the model and train.
+    /// </summary>
+    public static PhaseResult RunSupervised<TConfig>(string phase, ConfigSchema<TConfig> schema, TConfig config, ModelSource model,
+        RunOptions run, Func<OpenedSource, torch.Device, bool, TrainResult> train)
+    {
+        schema.Validate(config);
+        var (device, resume) = Check(phase, run);
+        return PhaseResults.From(phase, train(model.Open(), device, resume));
     }
 }
 

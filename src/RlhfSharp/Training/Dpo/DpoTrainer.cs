@@ -26,7 +26,8 @@ public static class DpoTrainer
 
     public static TrainResult Run(DpoConfig config, CausalLM policy, ITextTokenizer tokenizer, IChatFormat chatFormat,
         IReadOnlyList<Comparison> pairs, IReadOnlyList<Comparison>? evalPairs, string outputDir,
-        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false)
+        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
+        CancellationToken cancellation = default)
     {
         if (!(config.Beta > 0)) throw new UserError($"dpo: beta must be > 0, got {config.Beta}");
         int maxLength = config.MaxLength > 0 ? Math.Min(config.MaxLength, policy.Config.MaxPositions) : policy.Config.MaxPositions;
@@ -41,7 +42,7 @@ public static class DpoTrainer
         {
             Model = policy, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
-            Resume = resume, Plots = Plots,
+            Resume = resume, Cancellation = cancellation, Plots = Plots,
         }, task);
     }
 

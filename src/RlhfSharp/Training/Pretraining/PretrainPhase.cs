@@ -28,14 +28,11 @@ public static class PretrainPhase
 {
     public const string Name = "pretrain";
 
-    public static PhaseResult Run(PretrainConfig config, PretrainSources sources, RunOptions run)
-    {
-        PretrainConfig.Schema.Validate(config);
-        var (device, resume) = PhaseStart.Check(Name, run);
-        var source = sources.Model.Open();
-        using var model = source.NewCausalLM(config.Training.Seed, device);
-        var result = PretrainTrainer.Run(config, model, source.Tokenizer, sources.Documents, sources.EvalDocuments, run.Output,
-            run.Progress, source.TokenizerSourceDir, resume);
-        return PhaseResults.From(Name, result);
-    }
+    public static PhaseResult Run(PretrainConfig config, PretrainSources sources, RunOptions run) =>
+        PhaseStart.RunSupervised(Name, PretrainConfig.Schema, config, sources.Model, run, (source, device, resume) =>
+        {
+            using var model = source.NewCausalLM(config.Training.Seed, device);
+            return PretrainTrainer.Run(config, model, source.Tokenizer, sources.Documents, sources.EvalDocuments, run.Output,
+                run.Progress, source.TokenizerSourceDir, resume, run.Cancellation);
+        });
 }

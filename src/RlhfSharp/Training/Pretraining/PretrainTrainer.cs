@@ -21,26 +21,28 @@ public static class PretrainTrainer
     /// <param name="resume">continue from the latest checkpoint in <c>outputDir/checkpoints</c> if one exists.</param>
     public static TrainResult Run(PretrainConfig config, CausalLM model, ITextTokenizer tokenizer,
         IReadOnlyList<string> documents, IReadOnlyList<string>? evalDocuments, string outputDir,
-        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false)
+        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
+        CancellationToken cancellation = default)
     {
         int block = BlockSize(config, model);
         var train = Pack(documents, tokenizer, block, model, "pretraining data");
         if (train.Count == 0) throw new UserError($"pretraining data: too little text for one block of {block + 1} tokens");
         var eval = evalDocuments is null ? null : Pack(evalDocuments, tokenizer, block, model, "eval data").Take(config.MaxEvalBlocks).ToList();
-        return Run(config, model, tokenizer, train, eval is { Count: > 0 } ? eval : null, outputDir, progress, tokenizerSourceDir, resume);
+        return Run(config, model, tokenizer, train, eval is { Count: > 0 } ? eval : null, outputDir, progress, tokenizerSourceDir, resume, cancellation);
     }
 
     /// <summary>The same on already packed blocks (each of the same length, at most the model's context).</summary>
     public static TrainResult Run(PretrainConfig config, CausalLM model, ITextTokenizer? tokenizer,
         IReadOnlyList<PackedBlock> blocks, IReadOnlyList<PackedBlock>? evalBlocks, string outputDir,
-        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false)
+        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
+        CancellationToken cancellation = default)
     {
         var task = new PretrainTask(model, blocks, evalBlocks, config.BatchSize);
         return SupervisedLoop.Run(new SupervisedRun
         {
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
-            Resume = resume, Plots = MetricPlots.Training,
+            Resume = resume, Cancellation = cancellation, Plots = MetricPlots.Training,
         }, task);
     }
 

@@ -35,7 +35,8 @@ public static class RewardTrainer
 
     public static TrainResult Run(RewardConfig config, ScalarHeadModel model, ITextTokenizer tokenizer, IChatFormat chatFormat,
         IReadOnlyList<Comparison> pairs, IReadOnlyList<Comparison>? evalPairs, string outputDir,
-        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false)
+        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
+        CancellationToken cancellation = default)
     {
         int maxLength = config.MaxLength > 0 ? Math.Min(config.MaxLength, model.Config.MaxPositions) : model.Config.MaxPositions;
         var train = Encode(pairs, chatFormat, tokenizer, maxLength, model, "reward data");
@@ -48,7 +49,7 @@ public static class RewardTrainer
         {
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
-            Resume = resume, Plots = Plots,
+            Resume = resume, Cancellation = cancellation, Plots = Plots,
             BeforeFinalSave = config.NormalizeRewards
                 ? () => RewardNormalization.Apply(model, train.Take(Math.Max(1, config.NormalizeSamples / 2)).SelectMany(p => new[] { p.Chosen, p.Rejected }).ToList(), padId, outputDir, progress)
                 : null,

@@ -27,14 +27,11 @@ public static class SftPhase
 {
     public const string Name = "sft";
 
-    public static PhaseResult Run(SftConfig config, SftSources sources, RunOptions run)
-    {
-        SftConfig.Schema.Validate(config);
-        var (device, resume) = PhaseStart.Check(Name, run);
-        var source = sources.Model.Open();
-        using var model = source.NewCausalLM(config.Training.Seed, device);
-        var result = SftTrainer.Run(config, model, source.Tokenizer, source.ChatFormat, sources.Demonstrations, sources.EvalDemonstrations,
-            run.Output, run.Progress, source.TokenizerSourceDir, resume);
-        return PhaseResults.From(Name, result);
-    }
+    public static PhaseResult Run(SftConfig config, SftSources sources, RunOptions run) =>
+        PhaseStart.RunSupervised(Name, SftConfig.Schema, config, sources.Model, run, (source, device, resume) =>
+        {
+            using var model = source.NewCausalLM(config.Training.Seed, device);
+            return SftTrainer.Run(config, model, source.Tokenizer, source.ChatFormat, sources.Demonstrations, sources.EvalDemonstrations,
+                run.Output, run.Progress, source.TokenizerSourceDir, resume, run.Cancellation);
+        });
 }

@@ -19,7 +19,8 @@ public static class SftTrainer
 {
     public static TrainResult Run(SftConfig config, CausalLM model, ITextTokenizer tokenizer, IChatFormat chatFormat,
         IReadOnlyList<Demonstration> demonstrations, IReadOnlyList<Demonstration>? evalDemonstrations, string outputDir,
-        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false)
+        ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
+        CancellationToken cancellation = default)
     {
         int maxLength = MaxLength(config, model);
         var train = Encode(demonstrations, chatFormat, tokenizer, maxLength, model, "sft data");
@@ -29,7 +30,7 @@ public static class SftTrainer
         {
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
-            Resume = resume, Plots = MetricPlots.Training,
+            Resume = resume, Cancellation = cancellation, Plots = MetricPlots.Training,
         }, task);
     }
 

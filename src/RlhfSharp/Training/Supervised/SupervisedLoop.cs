@@ -23,6 +23,8 @@ public sealed record SupervisedRun
     public ITrainingProgress Progress { get; init; } = NullProgress.Instance;
     /// <summary>Continue from the latest complete checkpoint in <c>output/checkpoints</c> when there is one.</summary>
     public bool Resume { get; init; }
+    /// <summary>Stops the run between optimizer steps (the last checkpoint stays the latest, so resume is exact).</summary>
+    public CancellationToken Cancellation { get; init; }
     public IReadOnlyList<PlotGroup> Plots { get; init; } = MetricPlots.Training;
     /// <summary>Runs on the trained model just before the final save (e.g. reward normalisation).</summary>
     public Action? BeforeFinalSave { get; init; }
@@ -84,6 +86,7 @@ public static class SupervisedLoop
 
         while (step < total)
         {
+            run.Cancellation.ThrowIfCancellationRequested();
             model.train();
             using var scope = NewDisposeScope();
             // Draw the whole step's micro-batches and count their items first, so each summed micro-batch loss is
