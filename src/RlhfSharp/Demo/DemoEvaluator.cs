@@ -13,16 +13,30 @@ namespace RlhfSharp.Demo;
 /// </summary>
 public sealed class DemoEvaluator(ITextTokenizer tokenizer, IChatFormat format, Device device, int maxNewTokens, int eosId, int padId)
 {
+    /// <summary>The question as one user turn in the chat format, ending with the generation prompt: the text every stage is asked.</summary>
     public string PromptText(WorldQuestion q) => format.Render([new ChatMessage("user", q.Prompt)], addGenerationPrompt: true);
 
+    /// <summary>The token ids of <see cref="PromptText"/> (the tokenizer adds no special tokens).</summary>
     public IReadOnlyList<int> PromptIds(WorldQuestion q) => tokenizer.Encode(PromptText(q));
 
     /// <summary>A reply as the policy would emit it: its tokens and the end-of-turn EOS.</summary>
     public IReadOnlyList<int> EncodeReply(string reply) => tokenizer.Encode(reply).Append(eosId).ToList();
 
+    /// <summary>A generated response as text: EOS and pad ids dropped, special tokens skipped, surrounding whitespace trimmed.</summary>
     public string Decode(int[] response) =>
         tokenizer.Decode(response.Where(t => t != eosId && t != padId), skipSpecialTokens: true).Trim();
 
+    /// <summary>
+    /// One stage's figures on <paramref name="questions"/>: greedy answers of <paramref name="policy"/> scored by the gold
+    /// labeler and by <paramref name="rm"/>, classified as unhedged, hedged or "I don't know", counted over known and
+    /// unknown facts apart, and the KL to <paramref name="sft"/> on the policy's own samples (temperature 1).
+    /// </summary>
+    /// <param name="policy">the model evaluated.</param>
+    /// <param name="sft">the reference model of the KL.</param>
+    /// <param name="rm">the reward model that scores prompt + greedy answer.</param>
+    /// <param name="questions">the held-out questions.</param>
+    /// <param name="seed">seed of the KL samples; draw s uses <c>seed + s</c>.</param>
+    /// <param name="klSamples">samples per prompt in the KL estimate (see <see cref="KlToReference"/>).</param>
     public StageEvaluation Evaluate(CausalLM policy, CausalLM sft, ScalarHeadModel rm, IReadOnlyList<WorldQuestion> questions, long seed, int klSamples = 4)
     {
         var prompts = questions.Select(PromptIds).ToList();

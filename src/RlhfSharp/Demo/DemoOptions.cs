@@ -7,23 +7,33 @@ namespace RlhfSharp.Demo;
 /// </summary>
 public sealed record DemoOptions
 {
+    /// <summary>People whose facts the pretraining corpus states (one fact per attribute of <see cref="FactWorld.Attributes"/>), so a model can know them.</summary>
     public int KnownEntities { get; init; } = 40;
+    /// <summary>People the pretraining corpus never names, so a model cannot know their facts and any answer about them is a guess.</summary>
     public int UnknownEntities { get; init; } = 40;
     /// <summary>Times each known fact is stated (in every paraphrase) in the pretraining corpus.</summary>
     public int CorpusRepeats { get; init; } = 12;
+    /// <summary>Vocabulary size asked of the BPE trainer (total entries, the 256 bytes and the two special tokens included).</summary>
     public int VocabSize { get; init; } = 1024;
     /// <summary>Demonstrations written per SFT question, each in an independently drawn style.</summary>
     public int DemonstrationsPerQuestion { get; init; } = 4;
     /// <summary>Share of demonstrations that hedge ("I think ...") or decline ("I don't know.") whatever the question.</summary>
     public double HedgeRate { get; init; } = 0.1;
+    /// <summary>Share of demonstrations that decline ("I don't know.") whatever the question; see <see cref="HedgeRate"/>.</summary>
     public double DontKnowRate { get; init; } = 0.1;
 
+    /// <summary>Transformer layers of the GPT-2-shaped model trained from scratch.</summary>
     public int Layers { get; init; } = 4;
+    /// <summary>Hidden size of the model; the MLP is 4 times as wide.</summary>
     public int Dim { get; init; } = 128;
+    /// <summary>Attention heads; each is <see cref="Dim"/> / <see cref="Heads"/> wide.</summary>
     public int Heads { get; init; } = 4;
+    /// <summary>The model's context length in tokens (its maximum positions); pretraining blocks are this long.</summary>
     public int Context { get; init; } = 64;
 
+    /// <summary>Optimizer steps of pretraining from scratch (the first 50 warm up), each on <see cref="BatchSize"/> blocks.</summary>
     public int PretrainSteps { get; init; } = 700;
+    /// <summary>Peak learning rate of pretraining.</summary>
     public double PretrainLr { get; init; } = 3e-3;
     /// <summary>About 37 epochs of the demonstrations at a gentle rate. Measured on seed 1 (forced choice among the 8
     /// values on held-out known facts after the chat prompt; the pretrained model: 25/30): lr 1e-3 for 400 steps erodes
@@ -31,6 +41,7 @@ public sealed record DemoOptions
     /// scored as confidently wrong), which teaches the reward model that abstaining is bad; 3e-4 for 300 steps still
     /// garbles a third; 3e-4 for 500 steps keeps recall (25/30) and samples "I don't know." cleanly.</summary>
     public int SftSteps { get; init; } = 500;
+    /// <summary>Peak learning rate of SFT; the measurements behind it are under <see cref="SftSteps"/>.</summary>
     public double SftLr { get; init; } = 3e-4;
     /// <summary>Steps of <see cref="RewardBatchSize"/> whole rankings (about 4 epochs of ~190 rankings). Seed 1, held-out
     /// accuracy against the gold labeler: grouped, 12 / 25 / 50 / 100 steps of 16 rankings gave 0.77 / 0.76 / 0.79 /
@@ -41,16 +52,24 @@ public sealed record DemoOptions
     public int RewardBatchSize { get; init; } = 16;
     /// <summary>Ranking tasks per RL prompt, each on fresh samples.</summary>
     public int RankingsPerPrompt { get; init; } = 3;
+    /// <summary>Peak learning rate of the reward model.</summary>
     public double RewardLr { get; init; } = 3e-4;
+    /// <summary>PPO iterations (rollout + update).</summary>
     public int PpoIterations { get; init; } = 40;
+    /// <summary>Prompts sampled per PPO iteration; each of the 2 PPO epochs updates on minibatches of half of them.</summary>
     public int PpoRolloutBatch { get; init; } = 32;
+    /// <summary>Learning rate of both the policy and the value model in PPO.</summary>
     public double PpoLr { get; init; } = 1e-4;
+    /// <summary>Coefficient beta of PPO's per-token KL penalty to the SFT model; fixed, as the demo sets no KL target.</summary>
     public double PpoKlCoef { get; init; } = 0.2;
+    /// <summary>Optimizer steps of DPO, the baseline trained on the same pairs without a reward model.</summary>
     public int DpoSteps { get; init; } = 150;
     /// <summary>Seed 1, 150 steps: lr 3e-4 drifted to KL 21.6 from SFT (gold -2.27), 1e-4 to KL 4.9 (gold -1.34), 3e-5 to
     /// KL 3.8 (gold -0.43), about PPO's KL; the best of the three is kept so the baseline is a fair one.</summary>
     public double DpoLr { get; init; } = 3e-5;
+    /// <summary>Examples per optimizer step in pretraining (blocks), SFT (demonstrations) and DPO (pairs).</summary>
     public int BatchSize { get; init; } = 32;
+    /// <summary>Longest response in tokens: labelers' candidates, PPO rollouts and evaluated answers.</summary>
     public int MaxNewTokens { get; init; } = 24;
     /// <summary>
     /// Sampling temperature for the labelers' candidates and for PPO rollouts: 1, the policy as it is (TRL's PPO default;
@@ -60,11 +79,15 @@ public sealed record DemoOptions
     /// </summary>
     public double Temperature { get; init; } = 1.0;
 
+    /// <summary>Seed of the run: the world, corpus, demonstrations, labeling, training and evaluation sampling all derive from it.</summary>
     public int Seed { get; init; } = 1;
+    /// <summary>Where the models run: "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>The default sizes: about 10 minutes on 2 CPU cores.</summary>
     public static DemoOptions Default => new();
 
+    /// <summary>A smaller world, model and phases for tests (about 2 minutes on 2 CPU cores): it shows the plumbing, not the effect.</summary>
     public static DemoOptions Quick => new()
     {
         KnownEntities = 16, UnknownEntities = 16, CorpusRepeats = 6, VocabSize = 600,

@@ -10,15 +10,23 @@ namespace RlhfSharp.Demo;
 /// <summary>The demo's results: per-stage evaluation, reward-model quality, timing; written as report.json, report.md and PNGs.</summary>
 public sealed class DemoReport
 {
+    /// <summary>The evaluated stages, in the order the table and report.json list them.</summary>
     public static readonly string[] StageOrder = ["pretrained", "sft", "ppo", "dpo"];
 
+    /// <summary>The options the demo ran with (written into report.json).</summary>
     public required DemoOptions Options { get; init; }
+    /// <summary>The labeling round the reward model and DPO trained on: its rankings, pairs and the labelers' noise and agreement.</summary>
     public required LabelingResult Labels { get; init; }
+    /// <summary>Each stage's evaluation on the held-out questions, by stage name (see <see cref="StageOrder"/>).</summary>
     public Dictionary<string, StageEvaluation> Stages { get; } = [];
+    /// <summary>Fraction of held-out response pairs with different gold rewards that the reward model orders as gold does (see <see cref="DemoRunner.RmAccuracyVsGold"/>).</summary>
     public double RmAccuracyVsGold { get; set; }
+    /// <summary>Wall time of the whole run, in seconds.</summary>
     public double Seconds { get; set; }
+    /// <summary>Wall time of each phase, in seconds, by phase name.</summary>
     public Dictionary<string, double> PhaseSeconds { get; set; } = [];
 
+    /// <summary>The content of report.json: stage evaluations, reward-model and labeling figures, timings and options.</summary>
     public JsonObject ToJson()
     {
         var stages = new JsonObject();
@@ -41,6 +49,7 @@ public sealed class DemoReport
         };
     }
 
+    /// <summary>Writes report.json, the plots (PNG, from the metrics logged under <c>models/</c> in <paramref name="dir"/>) and report.md into <paramref name="dir"/>.</summary>
     public void Write(string dir)
     {
         File.WriteAllText(Path.Combine(dir, "report.json"), ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -51,6 +60,7 @@ public sealed class DemoReport
     static string F(double x, string f = "F2") => double.IsFinite(x) ? x.ToString(f, CultureInfo.InvariantCulture) : "n/a";
     static string Ci(double[] ci) => ci.Length == 2 ? $"[{F(ci[0])}, {F(ci[1])}]" : "";
 
+    /// <summary>The Markdown table of report.md, one row per stage: gold reward, hallucination, hedge and "I don't know" rates, known accuracy, RM score, KL to SFT.</summary>
     public string Table()
     {
         var sb = new StringBuilder();

@@ -39,6 +39,10 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         Output = Models(stage), Device = options.Device, Progress = progress, Cancellation = cancellation,
     };
 
+    /// <summary>
+    /// Runs every phase in order, evaluates each stage on the held-out questions, writes the report and returns it.
+    /// The stage folders under <c>output/models</c> are deleted first: the demo generates everything it trains on.
+    /// </summary>
     public DemoReport Run()
     {
         var clock = Stopwatch.StartNew();

@@ -7,15 +7,39 @@ namespace RlhfSharp.Demo;
 /// One kind of fact the world holds about every entity, e.g. where it lives. The answer refers to the person as "they"
 /// rather than repeating the name: a tiny model copies made-up names badly, and a miscopied name drags a wrong value in.
 /// </summary>
+/// <param name="Name">short name of the attribute, e.g. "city".</param>
+/// <param name="Question">format of the question; {0} is the entity.</param>
+/// <param name="Answer">format of the correct answer; {1} is the value.</param>
+/// <param name="Paraphrases">formats of the statements in the pretraining corpus; {0} is the entity, {1} the value.</param>
+/// <param name="Values">the values an entity can have; generated names never equal one.</param>
 public sealed record WorldAttribute(string Name, string Question, string Answer, string[] Paraphrases, string[] Values);
 
+/// <summary>The value one entity has for one attribute.</summary>
+/// <param name="Entity">the person's made-up name.</param>
+/// <param name="Attribute">the kind of fact.</param>
+/// <param name="Value">the true value, one of the attribute's <see cref="WorldAttribute.Values"/>.</param>
+/// <param name="Known">whether the pretraining corpus states it (a known person) or never names the person (an unknown one).</param>
 public sealed record Fact(string Entity, WorldAttribute Attribute, string Value, bool Known);
 
-public enum QuestionSplit { Sft, Rl, Eval }
+/// <summary>Which phase a question serves.</summary>
+public enum QuestionSplit
+{
+    /// <summary>Demonstrations for supervised finetuning.</summary>
+    Sft,
+    /// <summary>Prompts for labeling (the reward model's comparisons) and PPO.</summary>
+    Rl,
+    /// <summary>Held out: evaluation of every stage and the reward model's held-out pairs.</summary>
+    Eval
+}
 
+/// <summary>A question about one fact, and the split it belongs to.</summary>
+/// <param name="Fact">the fact asked about.</param>
+/// <param name="Split">the phase that uses the question.</param>
 public sealed record WorldQuestion(Fact Fact, QuestionSplit Split)
 {
+    /// <summary>The question, e.g. "Where does {entity} live?".</summary>
     public string Prompt => string.Format(Fact.Attribute.Question, Fact.Entity);
+    /// <summary>The correct answer, plainly stated, e.g. "They live in Oslo.".</summary>
     public string CorrectAnswer => string.Format(Fact.Attribute.Answer, Fact.Entity, Fact.Value);
 }
 
@@ -28,6 +52,7 @@ public sealed record WorldQuestion(Fact Fact, QuestionSplit Split)
 /// </summary>
 public sealed class FactWorld
 {
+    /// <summary>What the world holds about every person: home city, favourite colour and pet, 8 values each.</summary>
     public static readonly WorldAttribute[] Attributes =
     [
         new("city", "Where does {0} live?", "They live in {1}.",
@@ -41,10 +66,14 @@ public sealed class FactWorld
             ["cat", "dog", "fox", "owl", "frog", "goat", "duck", "crab"]),
     ];
 
+    /// <summary>The abstention; the gold reward scores it 0.</summary>
     public const string DontKnowAnswer = "I don't know.";
 
+    /// <summary>The people whose facts the pretraining corpus states.</summary>
     public IReadOnlyList<string> KnownEntities { get; }
+    /// <summary>The people the pretraining corpus never names.</summary>
     public IReadOnlyList<string> UnknownEntities { get; }
+    /// <summary>One question per person and attribute, each in its split (see <see cref="Create"/>).</summary>
     public IReadOnlyList<WorldQuestion> Questions { get; }
 
     FactWorld(List<string> known, List<string> unknown, List<WorldQuestion> questions)
@@ -107,6 +136,7 @@ public sealed class FactWorld
         return q.CorrectAnswer;
     }
 
+    /// <summary>The answer hedged: "I think " in front, its first letter lowercased.</summary>
     public static string Hedge(string answer) => "I think " + char.ToLowerInvariant(answer[0]) + answer[1..];
 
     /// <summary>Whether the response names exactly the true value (and no other value of that attribute).</summary>

@@ -7,8 +7,19 @@ using static TorchSharp.torch;
 namespace RlhfSharp.Demo;
 
 /// <summary>One prompt's candidate responses and the two simulated labelers' rankings of them (best first).</summary>
+/// <param name="Question">the question asked.</param>
+/// <param name="Responses">the distinct non-empty responses sampled from the SFT model (at least 2).</param>
+/// <param name="Gold">the gold reward of each response.</param>
+/// <param name="Ranking">the first labeler's ranking, response indices best first; the pairs come from it.</param>
+/// <param name="SecondRanking">the second labeler's ranking, only to measure agreement.</param>
 public sealed record LabelTask(WorldQuestion Question, IReadOnlyList<string> Responses, IReadOnlyList<double> Gold, int[] Ranking, int[] SecondRanking);
 
+/// <summary>What a labeling round produced: the ranked tasks, their comparison pairs and the labelers' calibration.</summary>
+/// <param name="Tasks">the prompts with at least 2 distinct responses, and both labelers' rankings.</param>
+/// <param name="Pairs">the C(K,2) pairs of each first-labeler ranking; a task's pairs share one group id, so the reward model can batch them whole.</param>
+/// <param name="NoiseStd">the labelers' noise std, in gold-reward units, calibrated to <see cref="SimulatedLabelers.InstructGptAgreement"/>.</param>
+/// <param name="MeasuredAgreement">fraction of pairs the two labelers order the same way (NaN when there are none).</param>
+/// <param name="AgreementPairs">the pairs that fraction is over.</param>
 public sealed record LabelingResult(IReadOnlyList<LabelTask> Tasks, IReadOnlyList<Comparison> Pairs, double NoiseStd, double MeasuredAgreement, long AgreementPairs);
 
 /// <summary>
@@ -21,6 +32,20 @@ public static class LabelingRound
     /// <summary>Spread of the preference all labelers share beyond correctness (below the 0.5 gap between gold levels).</summary>
     public const double SharedTasteStd = 0.25;
 
+    /// <summary>
+    /// Samples up to K distinct responses per question (K drawn from 4..9; at most 18 sampling rounds), drops questions
+    /// left with fewer than 2, has two labelers calibrated to InstructGPT's agreement rank the rest, and expands the
+    /// first labeler's rankings into pairs.
+    /// </summary>
+    /// <param name="sft">the model the candidates are sampled from.</param>
+    /// <param name="eval">renders the prompts and decodes the responses.</param>
+    /// <param name="questions">one task each; a question listed again is ranked again on fresh samples.</param>
+    /// <param name="device">where sampling runs.</param>
+    /// <param name="eosId">end-of-sequence token id.</param>
+    /// <param name="padId">padding token id.</param>
+    /// <param name="maxNewTokens">longest response in tokens.</param>
+    /// <param name="seed">seed of K, the sampling, the shared taste and both labelers; also names the pairs' source.</param>
+    /// <param name="temperature">sampling temperature.</param>
     public static LabelingResult Run(CausalLM sft, DemoEvaluator eval, IReadOnlyList<WorldQuestion> questions, Device device,
                                      int eosId, int padId, int maxNewTokens, int seed, double temperature)
     {

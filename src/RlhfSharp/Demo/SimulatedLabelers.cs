@@ -7,9 +7,11 @@ namespace RlhfSharp.Demo;
 /// </summary>
 public sealed class SimulatedLabelers(double noiseStd, int seed)
 {
+    /// <summary>The agreement the noise is calibrated to: InstructGPT's inter-labeler agreement, ~73%.</summary>
     public const double InstructGptAgreement = 0.73;
     readonly Random rng = new(seed);
 
+    /// <summary>Std of the Gaussian noise added to each response's reward before ranking, in reward units.</summary>
     public double NoiseStd { get; } = noiseStd;
 
     /// <summary>Response indices, best first.</summary>

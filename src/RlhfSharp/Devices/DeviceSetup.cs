@@ -31,13 +31,13 @@ public static class DeviceSetup
         {
             int index = 0;
             if (n.Length > 4 && (!int.TryParse(n[5..], out index) || index < 0))
-                throw new UserError($"--device: '{name}' is not a valid CUDA device (expected cuda or cuda:N)");
+                throw new UserError($"device '{name}' is not a valid CUDA device (expected cuda or cuda:N)");
             EnsureCuda();
             int count = cuda.device_count();
-            if (index >= count) throw new UserError($"--device: {name} requested but only {count} CUDA device(s) are visible");
+            if (index >= count) throw new UserError($"device {name} requested, but only {count} CUDA device(s) are visible");
             return new Device(DeviceType.CUDA, index);
         }
-        throw new UserError($"--device: unknown device '{name}' (expected cpu, cuda or cuda:N)");
+        throw new UserError($"unknown device '{name}' (expected cpu, cuda or cuda:N)");
     }
 
     /// <summary>
@@ -75,10 +75,10 @@ public static class DeviceSetup
         try { InitializeDeviceType(DeviceType.CUDA); }
         catch (Exception e) when (e is not UserError)
         {
-            throw new UserError($"--device cuda: CUDA could not be initialised ({FirstLine(e.Message)}); {Hint(external)}");
+            throw new UserError($"device cuda: CUDA could not be initialised ({FirstLine(e.Message)}); {Hint(external)}");
         }
         if (!cuda.is_available())
-            throw new UserError($"--device cuda: no CUDA device is available; {Hint(external)}");
+            throw new UserError($"device cuda: no CUDA device is available; {Hint(external)}");
     }
 
     static string Hint(string? external) => external is null

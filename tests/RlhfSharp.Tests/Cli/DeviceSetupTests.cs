@@ -14,9 +14,9 @@ public class DeviceSetupTests
     public void CpuResolvesToTheCpu(string name) => Assert.Equal(DeviceType.CPU, DeviceSetup.Resolve(name).type);
 
     [Theory]
-    [InlineData("tpu", "--device: unknown device 'tpu' (expected cpu, cuda or cuda:N)")]
-    [InlineData("cuda:x", "--device: 'cuda:x' is not a valid CUDA device (expected cuda or cuda:N)")]
-    [InlineData("cuda:-1", "--device: 'cuda:-1' is not a valid CUDA device (expected cuda or cuda:N)")]
+    [InlineData("tpu", "unknown device 'tpu' (expected cpu, cuda or cuda:N)")]
+    [InlineData("cuda:x", "device 'cuda:x' is not a valid CUDA device (expected cuda or cuda:N)")]
+    [InlineData("cuda:-1", "device 'cuda:-1' is not a valid CUDA device (expected cuda or cuda:N)")]
     public void UnknownDevicesAreUserErrors(string name, string message) =>
         Assert.Equal(message, Assert.Throws<UserError>(() => DeviceSetup.Resolve(name)).Message);
 
@@ -45,7 +45,7 @@ public class DeviceSetupTests
                 ? $"install TorchSharp's CUDA package, or set {DeviceSetup.LibTorchDirVariable} to a CUDA PyTorch install's torch/lib"
                 : $"{DeviceSetup.LibTorchDirVariable}={external} was loaded: check that it is a CUDA build and that a GPU and driver are present";
             var e = Assert.Throws<UserError>(() => DeviceSetup.Resolve("cuda"));
-            Assert.StartsWith("--device cuda: CUDA could not be initialised (", e.Message);
+            Assert.StartsWith("device cuda: CUDA could not be initialised (", e.Message);
             Assert.EndsWith("; " + hint, e.Message);
             Assert.DoesNotContain('\n', e.Message);
         }
@@ -54,13 +54,13 @@ public class DeviceSetupTests
             var device = DeviceSetup.Resolve("cuda");
             Assert.Equal((DeviceType.CUDA, 0L), (device.type, device.index));
             int count = torch.cuda.device_count();
-            Assert.Equal($"--device: cuda:{count} requested but only {count} CUDA device(s) are visible",
+            Assert.Equal($"device cuda:{count} requested, but only {count} CUDA device(s) are visible",
                 Assert.Throws<UserError>(() => DeviceSetup.Resolve($"cuda:{count}")).Message);
         }
         else
         {
             var e = Assert.Throws<UserError>(() => DeviceSetup.Resolve("cuda"));
-            Assert.StartsWith("--device cuda: ", e.Message);
+            Assert.StartsWith("device cuda: ", e.Message);
             Assert.DoesNotContain('\n', e.Message);
         }
     }

@@ -1,3 +1,5 @@
+using RlhfSharp.Configuration;
+
 namespace RlhfSharp.Training.Core;
 
 /// <summary>
@@ -44,18 +46,24 @@ public sealed record TrainingConfig
 
     public GradAccumulation Accumulation => new(GradAccumulationSteps);
 
+    /// <summary>Errors name the settings' keys under this section; the phase schemas check most values before this runs.</summary>
+    const string Section = "training";
+
     /// <summary>Checks every field; <paramref name="totalSteps"/> is the resolved step count.</summary>
     public void Validate(long totalSteps)
     {
         Optimizer.Validate();
         Accumulation.Validate();
-        if (totalSteps < 1) throw new UserError($"training: total steps must be >= 1, got {totalSteps}");
+        if (totalSteps < 1) throw new ConfigError(Section, "max_steps", $"the run resolves to {totalSteps} steps; give max_steps or more data");
+        if (Schedule == LrScheduleKind.Cosine && WarmupFor(totalSteps) >= totalSteps)
+            throw new ConfigError(Section, "warmup", $"{WarmupFor(totalSteps)} steps must be below the run's {totalSteps} (or leave it out: warmup_ratio scales with the run)");
         LrScheduleFor(totalSteps).Validate();
-        if (!(GradClip >= 0)) throw new UserError($"training: grad_clip must be >= 0, got {GradClip}");
-        if (MaxEpochs < 1 && MaxSteps < 1) throw new UserError("training: set max_steps or max_epochs");
-        if (LogInterval < 1) throw new UserError($"training: log_interval must be >= 1, got {LogInterval}");
-        if (EvalInterval < 0 || SaveInterval < 0) throw new UserError("training: eval/save intervals must be >= 0");
-        if (KeepCheckpoints < 1) throw new UserError($"training: keep_checkpoints must be >= 1, got {KeepCheckpoints}");
+        if (!(GradClip >= 0)) throw new ConfigError(Section, "max_grad_norm", $"must be >= 0, got {GradClip}");
+        if (MaxEpochs < 1 && MaxSteps < 1) throw new ConfigError(Section, "max_steps", "set max_steps or epochs");
+        if (LogInterval < 1) throw new ConfigError(Section, "log_every", $"must be >= 1, got {LogInterval}");
+        if (EvalInterval < 0) throw new ConfigError(Section, "eval_every", $"must be >= 0, got {EvalInterval}");
+        if (SaveInterval < 0) throw new ConfigError(Section, "save_every", $"must be >= 0, got {SaveInterval}");
+        if (KeepCheckpoints < 1) throw new ConfigError(Section, "keep_checkpoints", $"must be >= 1, got {KeepCheckpoints}");
     }
 
     public bool ShouldLog(long step, long total) => step % LogInterval == 0 || step == total;

@@ -61,7 +61,7 @@ public sealed partial class PpoTrainer : IDisposable
         config.Validate();
         if (promptIds.Count == 0) throw new UserError("ppo: no prompts");
         if (config.PtxCoef > 0 && (ptxBlocks is null || ptxBlocks.Count == 0))
-            throw new UserError("ppo: ptx_coef > 0 needs pretraining data (--ptx-data), or set --ptx-coef 0");
+            throw new Configuration.ConfigError("ppo", "ptx_coef", "is > 0, which needs pretraining documents (ptx data); give them, or set ptx_coef 0");
         if (eosTokenId == padTokenId) throw new UserError($"ppo: the pad id equals the EOS id ({eosTokenId}); EOS is never used as padding");
         if (config.ValueModel == ValueModelKind.FromReward && models.Value is null)
             throw new UserError("ppo: value model 'from_reward' needs a value model (a copy of the reward model)");

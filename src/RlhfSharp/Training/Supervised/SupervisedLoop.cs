@@ -115,7 +115,7 @@ public static class SupervisedLoop
             }
             catch (NonFiniteError e)
             {
-                var keep = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint} (resume with --resume)";
+                var keep = lastCheckpoint is null ? "no checkpoint was written yet" : $"the last good checkpoint is {lastCheckpoint} (resume from it)";
                 // The guard names the 0-based schedule step; report the 1-based step the user sees in logs and checkpoints.
                 var prefix = $"step {e.Step}: ";
                 var detail = e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;

@@ -41,7 +41,8 @@ public class ProgressAndConfigTests
         Assert.True(c.ShouldEval(120, 120) && !c.ShouldEval(100, 120));
         Assert.Throws<UserError>(() => (c with { GradAccumulationSteps = 0 }).Validate(120));
         Assert.Throws<UserError>(() => (c with { Lr = double.NaN }).Validate(120));
-        Assert.Throws<UserError>(() => c.Validate(totalSteps: 5));   // cosine needs more steps than warmup
+        // Cosine needs more steps than warmup; the error names the key a user sets.
+        Assert.Equal("warmup", Assert.Throws<RlhfSharp.Configuration.ConfigError>(() => c.Validate(totalSteps: 5)).Key);
     }
 
     [Fact]
