@@ -73,7 +73,7 @@ public sealed class SimulatedLabelers(double noiseStd, int seed)
     /// <summary>A standard normal draw (Box–Muller).</summary>
     public static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
-    /// <summary>Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, |error| &lt; 1.5e-7).</summary>
+    /// <summary>Standard normal CDF via erf (Abramowitz &amp; Stegun 7.1.26, |error| &lt; 1.5e-7).</summary>
     public static double NormalCdf(double x)
     {
         double z = Math.Abs(x) / Math.Sqrt(2), t = 1 / (1 + 0.3275911 * z);
