@@ -16,12 +16,14 @@ public sealed record PlotGroup(string FileName, string Title, string YLabel, par
 /// </summary>
 public sealed class MetricsLogger : IDisposable
 {
+    /// <summary>The JSONL metrics file in the logger's folder.</summary>
     public const string JsonlFile = "metrics.jsonl";
 
     readonly StreamWriter _jsonl;
     readonly SummaryWriter? _tensorboard;
     readonly Dictionary<string, List<(long Step, double Value)>> _series = [];
 
+    /// <summary>The output folder (absolute).</summary>
     public string Folder { get; }
 
     /// <summary>All values logged so far (including those kept from before a resume), by name.</summary>
@@ -57,6 +59,7 @@ public sealed class MetricsLogger : IDisposable
         Remember(step, values);
     }
 
+    /// <summary>Logs named scalars for one step (see the dictionary overload).</summary>
     public void Log(long step, params (string Name, double Value)[] values) => Log(step, values.ToDictionary(v => v.Name, v => v.Value));
 
     void Remember(long step, IEnumerable<KeyValuePair<string, double>> values)
@@ -92,5 +95,6 @@ public sealed class MetricsLogger : IDisposable
         MetricPlots.Write(_series, groups, folder ?? Folder);
 
     // TorchSharp's SummaryWriter opens and closes its event file per write: nothing to close.
+    /// <summary>Closes metrics.jsonl.</summary>
     public void Dispose() => _jsonl.Dispose();
 }
