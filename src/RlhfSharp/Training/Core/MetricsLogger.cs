@@ -30,6 +30,7 @@ public sealed class MetricsLogger : IDisposable
     public IReadOnlyDictionary<string, List<(long Step, double Value)>> Series => _series;
 
     /// <param name="folder">Output folder; TensorBoard files go to <c>folder/tensorboard</c>.</param>
+    /// <param name="tensorboard">Also write TensorBoard event files.</param>
     /// <param name="resumeFromStep">When resuming: keep existing lines with step &lt;= this and drop later
     /// ones (they will be logged again); null starts a fresh file.</param>
     public MetricsLogger(string folder, bool tensorboard = true, long? resumeFromStep = null)
