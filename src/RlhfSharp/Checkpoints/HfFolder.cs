@@ -8,9 +8,13 @@ namespace RlhfSharp.Checkpoints;
 /// <summary>The files of an HF model folder: config.json and the weights (single file or sharded with an index).</summary>
 public static class HfFolder
 {
+    /// <summary>The model config (HF <c>config.json</c>).</summary>
     public const string ConfigFile = "config.json";
+    /// <summary>Single-file weights.</summary>
     public const string WeightsFile = "model.safetensors";
+    /// <summary>Index of sharded weights: tensor name -> shard file.</summary>
     public const string IndexFile = "model.safetensors.index.json";
+    /// <summary>HF generation defaults; its <c>eos_token_id</c> (a number or a list) adds stop ids.</summary>
     public const string GenerationConfigFile = "generation_config.json";
 
     /// <summary>Tokenizer and chat-template files that travel with a checkpoint.</summary>

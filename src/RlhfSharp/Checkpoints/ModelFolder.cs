@@ -23,8 +23,11 @@ public sealed class ModelFolder
 
     /// <summary>The folder as given.</summary>
     public string Path { get; }
+    /// <summary>The folder's validated config.json.</summary>
     public TransformerConfig Config { get; }
+    /// <summary>The folder's tokenizer, or the one passed to <see cref="Open"/>.</summary>
     public ITextTokenizer Tokenizer { get; }
+    /// <summary>The chat format the folder's chat template describes (<see cref="ChatFormats.FromTokenizerConfig"/>).</summary>
     public IChatFormat ChatFormat { get; }
 
     /// <summary>Longest sequence the model takes (its position table).</summary>

@@ -11,8 +11,10 @@ namespace RlhfSharp.Checkpoints;
 /// </summary>
 public static class ScoreNormalizationFile
 {
+    /// <summary>File name, beside the weights.</summary>
     public const string Name = "reward_normalization.json";
 
+    /// <summary>Writes <paramref name="n"/> to <c>dir/reward_normalization.json</c>; statistics that are not finite are written as null.</summary>
     public static void Write(string dir, ScoreNormalization n)
     {
         var json = new JsonObject

@@ -25,6 +25,7 @@ public static class ScratchConfigFile
         "summary_first_dropout", "task_specific_params", "pretraining_tp",
     ];
 
+    /// <summary>Reads <paramref name="path"/> strictly (JSON comments allowed; keys starting with <c>_</c> are ignored) and completes it with <see cref="WithTokenizer"/>.</summary>
     public static TransformerConfig Read(string path, ITextTokenizer tokenizer)
     {
         if (!File.Exists(path)) throw new UserError($"{path}: model config file not found");

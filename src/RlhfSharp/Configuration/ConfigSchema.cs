@@ -13,9 +13,12 @@ public sealed class ConfigSchema<TConfig>(string section, Func<TConfig> defaults
 {
     /// <summary>The config's name in errors and recipes ("sft", "ppo").</summary>
     public string Section { get; } = section;
+    /// <summary>The settings in declaration order (the order of help and docs); keys are unique.</summary>
     public IReadOnlyList<Setting<TConfig>> Settings { get; } = CheckUnique(settings);
+    /// <summary>A fresh default instance of the config record.</summary>
     public TConfig Defaults => defaults();
 
+    /// <summary>The setting with this snake_case key, or null.</summary>
     public Setting<TConfig>? Find(string key) => Settings.FirstOrDefault(s => s.Key == key);
 
     /// <summary>Throws a <see cref="ConfigError"/> naming the first key whose value breaks its rule.</summary>

@@ -9,6 +9,7 @@ namespace RlhfSharp.Configuration;
 /// </summary>
 public abstract class Setting<TConfig>
 {
+    /// <summary>Checks that <paramref name="key"/> is snake_case (a-z, 0-9, _).</summary>
     protected Setting(string key, string help, string? source, string valueName)
     {
         if (key.Length == 0 || key.Any(c => !(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')))
@@ -45,34 +46,49 @@ public sealed class Setting<TConfig, TValue>(
     Func<TConfig, TValue> get, Func<TConfig, TValue, TConfig> set, Func<TValue, string?>? rule = null)
     : Setting<TConfig>(key, help, source, valueName)
 {
+    /// <inheritdoc/>
     public override bool IsSwitch => typeof(TValue) == typeof(bool);
 
+    /// <summary>The typed value in <paramref name="config"/>.</summary>
     public TValue Get(TConfig config) => get(config);
 
+    /// <inheritdoc/>
     public override string Format(TConfig config) => SettingValue.Format(get(config));
 
+    /// <inheritdoc/>
     public override TConfig WithText(TConfig config, string section, string text) =>
         SettingValue.TryParse<TValue>(text, out var value) ? set(config, value)
             : throw new ConfigError(section, Key, $"must be {SettingValue.Describe(typeof(TValue))}, got '{text}'");
 
+    /// <inheritdoc/>
     public override TConfig WithJson(TConfig config, string section, JsonNode? node) =>
         SettingValue.TryRead<TValue>(node, out var value) ? set(config, value)
             : throw new ConfigError(section, Key, $"must be {SettingValue.Describe(typeof(TValue))}, got {node?.ToJsonString() ?? "null"}");
 
+    /// <inheritdoc/>
     public override string? Problem(TConfig config) => rule?.Invoke(get(config));
 }
 
 /// <summary>Common rules, worded the same everywhere.</summary>
 public static class Rules
 {
+    /// <summary>Finite and &gt; 0.</summary>
     public static Func<double, string?> Positive => v => v > 0 && double.IsFinite(v) ? null : $"must be > 0, got {SettingValue.Format(v)}";
+    /// <summary>Finite and &gt;= 0.</summary>
     public static Func<double, string?> NonNegative => v => v >= 0 && double.IsFinite(v) ? null : $"must be >= 0, got {SettingValue.Format(v)}";
+    /// <summary>In [0, 1).</summary>
     public static Func<double, string?> Fraction => v => v is >= 0 and < 1 ? null : $"must be in [0, 1), got {SettingValue.Format(v)}";
+    /// <summary>In (0, 1].</summary>
     public static Func<double, string?> UnitInterval => v => v is > 0 and <= 1 ? null : $"must be in (0, 1], got {SettingValue.Format(v)}";
+    /// <summary>&gt;= <paramref name="min"/>.</summary>
     public static Func<int, string?> AtLeast(int min) => v => v >= min ? null : $"must be >= {min}, got {v}";
+    /// <summary>&gt;= <paramref name="min"/>.</summary>
     public static Func<long, string?> AtLeast(long min) => v => v >= min ? null : $"must be >= {min}, got {v}";
+    /// <summary>Null (none), or finite and &gt; 0.</summary>
     public static Func<double?, string?> PositiveOrNone => v => v is null || (v > 0 && double.IsFinite(v.Value)) ? null : $"must be > 0 (or none), got {SettingValue.Format(v)}";
+    /// <summary>Null (none), or &gt;= 0.</summary>
     public static Func<long?, string?> NonNegativeOrNone => v => v is null or >= 0 ? null : $"must be >= 0 (or none), got {v}";
+    /// <summary>Exactly one of <paramref name="choices"/>.</summary>
     public static Func<string, string?> OneOf(params string[] choices) =>
         v => choices.Contains(v) ? null : $"must be one of {string.Join(", ", choices)}, got '{v}'";
 }

@@ -21,6 +21,7 @@ public static class SettingValue
             : "a string";
     }
 
+    /// <summary>Parses command-line text (invariant culture) as int, long, ulong, double, bool or string; a nullable type also takes <c>none</c> / <c>null</c>. False when the text is not of the type.</summary>
     public static bool TryParse<TValue>(string text, out TValue value)
     {
         var type = typeof(TValue);
@@ -40,6 +41,7 @@ public static class SettingValue
         return true;
     }
 
+    /// <summary>Reads a recipe JSON value; integers must be whole numbers in range, and JSON null is accepted only for nullable and reference types. False when the value is not of the type.</summary>
     public static bool TryRead<TValue>(JsonNode? node, out TValue value)
     {
         value = default!;
@@ -59,6 +61,7 @@ public static class SettingValue
         return false;
     }
 
+    /// <summary>Text for help and docs: <c>none</c> for null, invariant-culture numbers, <c>true</c>/<c>false</c>.</summary>
     public static string Format(object? value) => value switch
     {
         null => "none",

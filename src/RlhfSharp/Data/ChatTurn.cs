@@ -1,7 +1,15 @@
 namespace RlhfSharp.Data;
 
 /// <summary>Who speaks a turn. A prompt/response pair is [User, Assistant].</summary>
-public enum ChatRole { System, User, Assistant }
+public enum ChatRole
+{
+    /// <summary>Instructions that frame the conversation (rendered as a Human turn in HH transcripts).</summary>
+    System,
+    /// <summary>The human side (OpenAssistant "prompter", HH "Human").</summary>
+    User,
+    /// <summary>The model's side; SFT trains on these turns.</summary>
+    Assistant,
+}
 
 /// <summary>One turn of a conversation.</summary>
 public sealed record ChatTurn(ChatRole Role, string Content)

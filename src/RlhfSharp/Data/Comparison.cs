@@ -11,6 +11,7 @@ namespace RlhfSharp.Data;
 /// </summary>
 public sealed record Comparison(string Prompt, string Chosen, string Rejected)
 {
+    /// <summary>The prompt as turns when it came from a conversation (HH, OpenAssistant, <c>messages</c>); null for a plain-text prompt.</summary>
     public IReadOnlyList<ChatTurn>? PromptMessages { get; init; }
 
     /// <summary>The record's other fields (labeler, task_id, ratings, flags, ...), kept as they were.</summary>

@@ -5,6 +5,7 @@ namespace RlhfSharp.Data;
 /// <summary>The record layouts a comparison file may use; <see cref="Auto"/> decides per record from its fields.</summary>
 public enum ComparisonFormat
 {
+    /// <summary>Decide per record from its fields (<see cref="ComparisonReader.Detect"/>).</summary>
     Auto,
     /// <summary><c>{"prompt", "chosen", "rejected", ...}</c>; other fields (labeler, task_id, ratings, flags — what the
     /// labeling app exports) are kept as metadata.</summary>
@@ -79,6 +80,7 @@ public static class ComparisonReader
         return new Ranking(prompt, responses, order) { Metadata = record.Extras("prompt", "responses", "ranking"), Source = record.Where.ToString() };
     }
 
+    /// <summary>The layout of one record, from the fields it has; a user error naming the record when none fits.</summary>
     public static ComparisonFormat Detect(DataRecord record)
     {
         var o = record.Object;

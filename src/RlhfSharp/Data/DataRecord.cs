@@ -10,13 +10,17 @@ public sealed record DataRecord(JsonNode? Value, RecordLocation Where)
     public JsonObject Object => Value as JsonObject
         ?? throw Where.Error($"expected a JSON object, got {Describe(Value)}");
 
+    /// <summary>Whether the record is an object with a non-null <paramref name="field"/>.</summary>
     public bool Has(string field) => Value is JsonObject o && o[field] is not null;
 
+    /// <summary>A string field; missing or not a string is a user error naming the location and field.</summary>
     public string RequireString(string field) => StringOf(Object, field, Where, field);
 
+    /// <summary>A string field, or null when absent or null; any other type is a user error.</summary>
     public string? OptionalString(string field) =>
         Object[field] is null ? null : StringOf(Object, field, Where, field);
 
+    /// <summary>A list field; missing or not a list is a user error naming the location and field.</summary>
     public JsonArray RequireArray(string field) => Object[field] switch
     {
         JsonArray a => a,
@@ -40,7 +44,7 @@ public sealed record DataRecord(JsonNode? Value, RecordLocation Where)
     public IReadOnlyDictionary<string, JsonNode?> Extras(params string[] known) =>
         Object.Where(kv => !known.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone());
 
-    /// <summary>A string field of <paramref name="o"/>; <paramref name="label"/> names it in errors (e.g. <c>messages[2].content</c>).</summary>
+    /// <summary>A string field of <paramref name="fields"/>; <paramref name="label"/> names it in errors (e.g. <c>messages[2].content</c>).</summary>
     internal static string StringOf(JsonObject fields, string field, RecordLocation where, string label) => fields[field] switch
     {
         JsonValue v when v.TryGetValue(out string? s) => s,

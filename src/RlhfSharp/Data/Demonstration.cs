@@ -7,7 +7,9 @@ namespace RlhfSharp.Data;
 /// (e.g. self-instruct's <c>id</c>, the speakers of a mined dialogue); <see cref="Source"/> is "path:line".</summary>
 public sealed record Demonstration(IReadOnlyList<ChatTurn> Messages)
 {
+    /// <summary>The record's other fields, kept as they were.</summary>
     public IReadOnlyDictionary<string, JsonNode?> Metadata { get; init; } = Empty;
+    /// <summary>"path:line" of the record this came from.</summary>
     public string? Source { get; init; }
 
     /// <summary>Everything before the last assistant turn (the prompt of a single-response view).</summary>
@@ -25,6 +27,7 @@ public sealed record Demonstration(IReadOnlyList<ChatTurn> Messages)
         }
     }
 
+    /// <summary>A single-turn demonstration: [User <paramref name="prompt"/>, Assistant <paramref name="response"/>].</summary>
     public static Demonstration FromPair(string prompt, string response) =>
         new([new ChatTurn(ChatRole.User, prompt), new ChatTurn(ChatRole.Assistant, response)]);
 

@@ -5,6 +5,7 @@ namespace RlhfSharp.Data;
 /// <summary>The record layouts a demonstration file may use; <see cref="Auto"/> decides per record from its fields.</summary>
 public enum DemonstrationFormat
 {
+    /// <summary>Decide per record from its fields.</summary>
     Auto,
     /// <summary><c>{"prompt", "response"}</c> (<c>"completion"</c> is a synonym of response) → [user, assistant].</summary>
     PromptResponse,
@@ -23,6 +24,7 @@ public enum DemonstrationFormat
 /// <summary>Reads supervised-finetuning demonstrations from JSONL, JSON, or Parquet (see <see cref="RecordSource"/>).</summary>
 public static class DemonstrationReader
 {
+    /// <summary>Reads every demonstration of a file (storage per <paramref name="fileType"/>, see <see cref="RecordSource"/>); errors name the file and line.</summary>
     public static IReadOnlyList<Demonstration> Read(string path, DemonstrationFormat format = DemonstrationFormat.Auto,
         RecordFileType fileType = RecordFileType.Auto) =>
         RecordSource.Read(path, fileType).SelectMany(r => FromRecord(r, format)).ToList();

@@ -24,6 +24,7 @@ public sealed record MinedDialogue(string FirstSpeaker, string SecondSpeaker, IR
 /// </summary>
 public static class GopherDialogueMiner
 {
+    /// <summary>Shortest run of speaker paragraphs that counts as a dialogue (6, as in Gopher's selection).</summary>
     public const int DefaultMinParagraphs = 6;
 
     /// <summary>Splits text into paragraphs: blocks of lines separated by blank (whitespace-only) lines, each trimmed.</summary>
@@ -46,6 +47,7 @@ public static class GopherDialogueMiner
         }
     }
 
+    /// <summary>The dialogues in <paramref name="text"/> (see the class rule), in text order; <paramref name="minParagraphs"/> must be at least 2.</summary>
     public static IReadOnlyList<MinedDialogue> Mine(string text, int minParagraphs = DefaultMinParagraphs)
     {
         if (minParagraphs < 2) throw new ArgumentOutOfRangeException(nameof(minParagraphs), "a dialogue needs at least 2 paragraphs");

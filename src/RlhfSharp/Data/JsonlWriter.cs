@@ -28,6 +28,7 @@ public static class JsonlWriter
     /// <summary>One record as its JSONL line, without the newline.</summary>
     public static string ToLine(JsonObject record) => record.ToJsonString(Options);
 
+    /// <summary>Writes one line per record ("\n" endings); returns the number written.</summary>
     public static int Write(TextWriter writer, IEnumerable<JsonObject> records)
     {
         int count = 0;
@@ -35,6 +36,7 @@ public static class JsonlWriter
         return count;
     }
 
+    /// <summary>Writes (overwrites) <paramref name="path"/> as UTF-8 without BOM, creating its folder; returns the number of records.</summary>
     public static int Write(string path, IEnumerable<JsonObject> records)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
@@ -42,7 +44,9 @@ public static class JsonlWriter
         return Write(writer, records);
     }
 
+    /// <summary>Writes demonstrations as <c>messages</c> records; returns the count.</summary>
     public static int WriteDemonstrations(string path, IEnumerable<Demonstration> items) => Write(path, items.Select(ToJson));
+    /// <summary>Writes comparisons as prompt/chosen/rejected records; returns the count.</summary>
     public static int WriteComparisons(string path, IEnumerable<Comparison> items) => Write(path, items.Select(ToJson));
 
     static JsonObject AddMetadata(JsonObject record, IReadOnlyDictionary<string, JsonNode?> metadata)

@@ -22,6 +22,7 @@ namespace RlhfSharp.Data;
 /// </summary>
 public static class OasstTree
 {
+    /// <summary>Whether the record looks like an OpenAssistant tree: a <c>prompt</c> object with <c>replies</c>.</summary>
     public static bool Looks(DataRecord record) => record.Value is JsonObject o && o["prompt"] is JsonObject p && p.ContainsKey("replies");
 
     /// <summary>The best-ranked path as a demonstration, or null when the tree has no assistant reply.</summary>

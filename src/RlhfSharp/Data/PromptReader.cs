@@ -7,8 +7,11 @@ namespace RlhfSharp.Data;
 /// holds the turns for trainers that apply a chat template.</summary>
 public sealed record Prompt(string Text)
 {
+    /// <summary>The prompt as turns when the source was a conversation; null otherwise.</summary>
     public IReadOnlyList<ChatTurn>? Messages { get; init; }
+    /// <summary>The record's other fields, kept as they were.</summary>
     public IReadOnlyDictionary<string, JsonNode?> Metadata { get; init; } = Demonstration.Empty;
+    /// <summary>"path:line" of the record or line this came from.</summary>
     public string? Source { get; init; }
 }
 
@@ -19,6 +22,7 @@ public sealed record Prompt(string Text)
 /// </summary>
 public static class PromptReader
 {
+    /// <summary>Reads every prompt of a file: one per non-blank line of a text file, else one per record (<see cref="FromRecord"/>).</summary>
     public static IReadOnlyList<Prompt> Read(string path, RecordFileType fileType = RecordFileType.Auto)
     {
         if (fileType == RecordFileType.Auto) fileType = RecordSource.Detect(path);
@@ -27,6 +31,7 @@ public static class PromptReader
         return RecordSource.Read(path, fileType).Select(FromRecord).ToList();
     }
 
+    /// <summary>The prompt of one record: a bare string, <c>messages</c>, <c>prompt</c>, or <c>text</c> (<c>prompt</c> wins over <c>text</c>); anything else is a user error naming the record.</summary>
     public static Prompt FromRecord(DataRecord record)
     {
         var src = record.Where.ToString();

@@ -5,7 +5,9 @@ namespace RlhfSharp.Data;
 /// <summary>K responses to one prompt ranked by a labeler. <see cref="Order"/> lists response indices from best to worst.</summary>
 public sealed record Ranking(string Prompt, IReadOnlyList<string> Responses, IReadOnlyList<int> Order)
 {
+    /// <summary>The record's other fields, kept as they were.</summary>
     public IReadOnlyDictionary<string, JsonNode?> Metadata { get; init; } = Demonstration.Empty;
+    /// <summary>"path:line" of the record; also the group id of its pairs.</summary>
     public string? Source { get; init; }
 
     /// <summary>Why <paramref name="order"/> is not a ranking of <paramref name="count"/> responses, or null when it is

@@ -18,6 +18,7 @@ namespace RlhfSharp.Data;
 /// </summary>
 public static class RecordSource
 {
+    /// <summary>The records of <paramref name="path"/>, lazily and in file order; <see cref="RecordFileType.Auto"/> detects the storage (<see cref="Detect"/>). A missing file is a user error.</summary>
     public static IEnumerable<DataRecord> Read(string path, RecordFileType type = RecordFileType.Auto)
     {
         if (!File.Exists(path)) throw new UserError($"{path}: file not found");

@@ -14,6 +14,7 @@ namespace RlhfSharp.Data;
 /// </summary>
 public sealed record SpeakerPrefix(string Name, string Separator)
 {
+    /// <summary>Longest speaker name accepted, in characters.</summary>
     public const int MaxNameLength = 30;
 
     const string Word = @"[\p{L}\p{N}][\p{L}\p{N}_'’.\-]*";
@@ -33,5 +34,6 @@ public sealed record SpeakerPrefix(string Name, string Separator)
         return null;
     }
 
+    /// <summary>The prefix as written: name, separator and one space.</summary>
     public override string ToString() => Name + Separator + " ";
 }

@@ -9,7 +9,9 @@ namespace RlhfSharp.Data;
 /// </summary>
 public static class Transcript
 {
+    /// <summary>Starts a human turn: <c>"\n\nHuman:"</c>.</summary>
     public const string HumanMarker = "\n\nHuman:";
+    /// <summary>Starts an assistant turn, and ends a prompt as its cue: <c>"\n\nAssistant:"</c>.</summary>
     public const string AssistantMarker = "\n\nAssistant:";
 
     /// <summary>Renders turns as an HH transcript; with <paramref name="assistantCue"/> it ends with "\n\nAssistant:".

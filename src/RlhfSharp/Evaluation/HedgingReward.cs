@@ -2,7 +2,16 @@ using System.Text.RegularExpressions;
 
 namespace RlhfSharp.Evaluation;
 
-public enum AnswerKind { Unhedged, Hedged, DontKnow }
+/// <summary>How a response commits to its answer (<see cref="HedgingReward.Classify"/>).</summary>
+public enum AnswerKind
+{
+    /// <summary>States an answer without a hedge.</summary>
+    Unhedged,
+    /// <summary>Opens with a marker of uncertainty ("I think", "probably", "maybe", ...).</summary>
+    Hedged,
+    /// <summary>Abstains ("I don't know", "no idea", ...); wins over any hedge.</summary>
+    DontKnow,
+}
 
 /// <summary>
 /// Schulman's hedging reward for hallucination ("RL and Truthfulness", J. Schulman, 2023 talk): answering is worth
@@ -11,6 +20,7 @@ public enum AnswerKind { Unhedged, Hedged, DontKnow }
 /// </summary>
 public static class HedgingReward
 {
+    /// <summary>The reward of each outcome (Schulman 2023): +1 unhedged correct, +0.5 hedged correct, 0 "I don't know", -2 hedged wrong, -4 unhedged (confidently) wrong.</summary>
     public const double UnhedgedCorrect = 1.0, HedgedCorrect = 0.5, DontKnow = 0.0, HedgedWrong = -2.0, UnhedgedWrong = -4.0;
 
     // Documented patterns. "I don't know" wins over any hedge; a hedge is a marker of uncertainty at the start.
@@ -19,6 +29,7 @@ public static class HedgingReward
     static readonly Regex HedgePattern = new(@"^\s*(i\s+think|i\s+believe|probably|maybe|perhaps|possibly|i'?m\s+not\s+sure|i\s+guess|it\s+might\s+be)\b",
         RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
+    /// <summary>Classifies a response by its wording (case-insensitive patterns): "I don't know"-style anywhere wins, then a hedge at the start, else unhedged.</summary>
     public static AnswerKind Classify(string response)
     {
         if (DontKnowPattern.IsMatch(response)) return AnswerKind.DontKnow;

@@ -7,6 +7,10 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Evaluation;
 
+/// <summary>Perplexity over a set of records.</summary>
+/// <param name="Perplexity">exp(<paramref name="MeanNll"/>).</param>
+/// <param name="Tokens">number of predicted tokens.</param>
+/// <param name="MeanNll">mean next-token negative log-likelihood, in nats per token.</param>
 public sealed record PerplexityResult(double Perplexity, long Tokens, double MeanNll);
 
 /// <summary>
@@ -19,6 +23,8 @@ public static class Perplexity
     /// <summary>Window length when a config states no context size: GPT-2's.</summary>
     const int FallbackContext = 1024;
 
+    /// <summary>Perplexity of <paramref name="model"/> on <paramref name="texts"/>, windows of the model's context batched <paramref name="batchSize"/> at a time (right-padded), under no_grad.</summary>
+    /// <remarks>A user error when no record has two or more tokens.</remarks>
     public static PerplexityResult Compute(ILanguageModel model, ITextTokenizer tokenizer, IEnumerable<string> texts, Device device, int batchSize = 8)
     {
         int ctx = model.Config.MaxPositions > 0 ? model.Config.MaxPositions : FallbackContext;

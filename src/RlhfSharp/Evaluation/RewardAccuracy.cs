@@ -7,6 +7,7 @@ namespace RlhfSharp.Evaluation;
 
 /// <summary>How a reward model does on held-out comparisons (DESIGN.md: "is my reward model good enough for PPO?").</summary>
 /// <param name="Accuracy">fraction of pairs with score(chosen) &gt; score(rejected); a tie counts as wrong.</param>
+/// <param name="Pairs">number of comparison pairs scored.</param>
 /// <param name="MeanMargin">mean of score(chosen) - score(rejected).</param>
 /// <param name="RewardMean">mean score over all chosen and rejected rows.</param>
 /// <param name="RewardStd">sample standard deviation of those scores.</param>
@@ -18,6 +19,7 @@ public sealed record RewardAccuracyResult(double Accuracy, int Pairs, double Mea
 /// </summary>
 public static class RewardAccuracy
 {
+    /// <summary>Scores both sides of every pair (right-padded with <paramref name="padId"/>, <paramref name="batchSize"/> rows at a time) and summarises them (<see cref="FromScores"/>). No pairs is a user error.</summary>
     public static RewardAccuracyResult Compute(IScalarHeadModel model, IReadOnlyList<(int[] Chosen, int[] Rejected)> pairs,
         int padId, Device device, int batchSize = 16)
     {

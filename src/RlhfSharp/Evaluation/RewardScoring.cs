@@ -8,6 +8,7 @@ namespace RlhfSharp.Evaluation;
 /// <summary>Scores texts with a reward model: the scalar at each text's last real token, batched with right padding.</summary>
 public static class RewardScoring
 {
+    /// <summary>One score per text: encoded with the tokenizer's special tokens, cut to its last max_position_embeddings tokens (the reward model must see the end of a response), and scored at the last real token.</summary>
     public static double[] Score(IScalarHeadModel rewardModel, ITextTokenizer tokenizer, IReadOnlyList<string> texts, Device device, int batchSize = 16)
     {
         var ids = texts.Select(text => Truncate(tokenizer.Encode(text, addSpecialTokens: true), rewardModel.Config.MaxPositions)).ToList();

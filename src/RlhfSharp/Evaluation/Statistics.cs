@@ -3,9 +3,11 @@ namespace RlhfSharp.Evaluation;
 /// <summary>A point estimate with its 95% confidence interval.</summary>
 public readonly record struct Estimate(double Value, double Lo, double Hi, int N)
 {
+    /// <summary><c>value [lo, hi]</c> to three decimals.</summary>
     public override string ToString() => $"{Value:F3} [{Lo:F3}, {Hi:F3}]";
 }
 
+/// <summary>Confidence intervals for evaluation figures (means and rates).</summary>
 public static class Statistics
 {
     /// <summary>Mean with a normal-approximation 95% interval (mean ± 1.96·s/√n, s the sample std).</summary>

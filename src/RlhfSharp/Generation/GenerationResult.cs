@@ -18,6 +18,7 @@ public sealed class GenerationResult : IDisposable
     public required Tensor ResponseMask { get; init; }
     /// <summary>[B, N]: log p(token) under the temperature-scaled distribution (before top-k/top-p), 0 on padding.</summary>
     public required Tensor LogProbs { get; init; }
+    /// <summary>P, the common (left-padded) prompt length: responses start at column P of <see cref="Sequences"/>.</summary>
     public required int PromptLength { get; init; }
 
     /// <summary>Host copy of each response's ids, cut after EOS (EOS kept).</summary>
@@ -45,6 +46,7 @@ public sealed class GenerationResult : IDisposable
         return r.Select(x => x.Length > 0 && x[^1] == eosId).ToArray();
     }
 
+    /// <summary>Disposes the five tensors.</summary>
     public void Dispose()
     {
         Sequences.Dispose(); AttentionMask.Dispose(); ResponseIds.Dispose(); ResponseMask.Dispose(); LogProbs.Dispose();

@@ -13,8 +13,17 @@ namespace RlhfSharp.Generation;
 /// </summary>
 public static class Sampler
 {
+    /// <summary>Tokens between host checks of "all rows finished" (each check is a device sync).</summary>
     public const int SyncEvery = 8;
 
+    /// <summary>
+    /// Samples up to <see cref="SamplingOptions.MaxNewTokens"/> tokens for each prompt, as one left-padded batch on
+    /// <paramref name="device"/>, under no_grad. The result's tensors belong to the caller.
+    /// </summary>
+    /// <param name="model">the policy; its KV cache is created and freed here.</param>
+    /// <param name="prompts">token ids per row; none may be empty.</param>
+    /// <param name="options">validated first; a user error names the bad option.</param>
+    /// <param name="device">where the batch is built (the model's device).</param>
     public static GenerationResult Generate(ILanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options, Device device)
     {
         options.Validate();

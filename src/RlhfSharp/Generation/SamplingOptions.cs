@@ -6,8 +6,11 @@ namespace RlhfSharp.Generation;
 /// </summary>
 public sealed record SamplingOptions
 {
+    /// <summary>Most tokens sampled per row (default 64); at least 1.</summary>
     public int MaxNewTokens { get; init; } = 64;
+    /// <summary>Argmax decoding instead of sampling.</summary>
     public bool Greedy { get; init; }
+    /// <summary>Logits are divided by it before sampling; must be &gt; 0 unless greedy (default 1, as HF <c>generate</c>).</summary>
     public double Temperature { get; init; } = 1.0;
     /// <summary>Keep only the k most likely tokens; 0 keeps all.</summary>
     public int TopK { get; init; }
@@ -26,6 +29,7 @@ public sealed record SamplingOptions
     /// <summary>Whether any id ends generation (<see cref="EosId"/> or <see cref="StopIds"/>).</summary>
     public bool HasStop => EosId is not null || StopIds.Count > 0;
 
+    /// <summary>Throws a <see cref="UserError"/> naming the first bad option (limits, temperature, top-k/top-p, a pad id that is also a stop id).</summary>
     public void Validate()
     {
         if (MaxNewTokens < 1) throw new UserError($"max-new-tokens must be at least 1 (got {MaxNewTokens})");

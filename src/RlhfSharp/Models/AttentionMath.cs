@@ -44,6 +44,7 @@ public sealed record AttentionInputs(Tensor Positions, Tensor? Bias, bool IsCaus
     }
 }
 
+/// <summary>The attention kernel every layer calls: SDPA with grouped-query expansion.</summary>
 public static class AttentionMath
 {
     /// <summary>

@@ -9,6 +9,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public abstract class Backbone : nn.Module
 {
+    /// <summary>Names the module (TorchSharp module name).</summary>
     protected Backbone(string name) : base(name) { }
 
     /// <summary>input_ids [B,T], mask [B,S] or null, cache or null -> hidden [B,T,C] (in the weights' dtype).</summary>
@@ -17,7 +18,9 @@ public abstract class Backbone : nn.Module
     /// <summary>Token embedding matrix [V,C]; a tied LM head reuses it.</summary>
     public abstract Tensor EmbeddingWeight { get; }
 
+    /// <summary>HF state-dict prefix of the body: <c>transformer</c> for GPT-2, <c>model</c> for the Llama family.</summary>
     public static string HfName(TransformerConfig config) => config.IsGpt2 ? "transformer" : "model";
 
+    /// <summary>A <see cref="Gpt2Backbone"/> or a <see cref="LlamaBackbone"/>, as <paramref name="config"/>'s model type says.</summary>
     public static Backbone Create(TransformerConfig config) => config.IsGpt2 ? new Gpt2Backbone(config) : new LlamaBackbone(config);
 }

@@ -13,6 +13,7 @@ public sealed class CausalLM : HfModel, ILanguageModel
 {
     readonly Linear? _lmHead;   // registered as "lm_head" when untied
 
+    /// <summary>A causal LM for <paramref name="config"/>, with an <c>lm_head</c> only when the embeddings are not tied. Weights are set by a checkpoint or <see cref="ModelFactory.Create"/>.</summary>
     public CausalLM(TransformerConfig config) : base(nameof(CausalLM), config)
     {
         if (!config.TieWordEmbeddings)
@@ -42,5 +43,6 @@ public sealed class CausalLM : HfModel, ILanguageModel
         return Backbone.Forward(inputIds, attentionMask, cache).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     public KvCache NewCache() => new(Config.NumLayers);
 }

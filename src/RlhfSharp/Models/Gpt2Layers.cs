@@ -10,9 +10,12 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Weight [in, out] (HF layout, transposed w.r.t. nn.Linear).</summary>
     public readonly Parameter weight;   // [in, out]
+    /// <summary>Bias [out].</summary>
     public readonly Parameter bias;     // [out]
 
+    /// <summary>An uninitialised (torch.empty) [in, out] weight and a zero bias; a checkpoint or <see cref="ModelFactory.InitWeights"/> sets them.</summary>
     public Conv1D(int inFeatures, int outFeatures) : base(nameof(Conv1D))
     {
         weight = new Parameter(torch.empty(inFeatures, outFeatures));
@@ -20,16 +23,20 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x [..., in] -> x @ weight + bias [..., out].</summary>
     public override Tensor forward(Tensor x) => torch.matmul(x, weight) + bias;   // [..., in] -> [..., out]
 }
 
 /// <summary>GPT-2 causal self-attention: fused c_attn -> q,k,v [B,H,T,D], SDPA, c_proj.</summary>
 public sealed class Gpt2Attention : nn.Module
 {
+    /// <summary>Fused q, k, v projection C -> 3C.</summary>
     public readonly Conv1D c_attn;   // C -> 3C
+    /// <summary>Output projection C -> C.</summary>
     public readonly Conv1D c_proj;   // C -> C
     readonly int _heads, _headDim;
 
+    /// <summary>Attention layer sized by <paramref name="config"/> (H heads of D = C / H).</summary>
     public Gpt2Attention(TransformerConfig config) : base(nameof(Gpt2Attention))
     {
         _heads = config.NumHeads; _headDim = config.HeadDim;
@@ -38,6 +45,7 @@ public sealed class Gpt2Attention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>x [B,T,C] -> [B,T,C]; appends this step's keys/values to <paramref name="cache"/> slot <paramref name="layer"/> when given.</summary>
     public Tensor Forward(Tensor x, AttentionInputs attention, KvCache? cache, int layer)
     {
         long B = x.shape[0], T = x.shape[1], C = x.shape[2];
@@ -54,9 +62,12 @@ public sealed class Gpt2Attention : nn.Module
 /// <summary>GPT-2 MLP: c_fc (C -> 4C), gelu_new (tanh approximation), c_proj (4C -> C).</summary>
 public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Up projection C -> intermediate size (HF <c>n_inner</c>, default 4C).</summary>
     public readonly Conv1D c_fc;
+    /// <summary>Down projection intermediate size -> C.</summary>
     public readonly Conv1D c_proj;
 
+    /// <summary>MLP sized by <paramref name="config"/> (C and the intermediate size).</summary>
     public Gpt2Mlp(TransformerConfig config) : base(nameof(Gpt2Mlp))
     {
         c_fc = new Conv1D(config.HiddenSize, config.IntermediateSize);
@@ -64,6 +75,7 @@ public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x [B,T,C] -> c_proj(gelu_new(c_fc(x))) [B,T,C].</summary>
     public override Tensor forward(Tensor x) => c_proj.forward(GeluNew(c_fc.forward(x)));
 
     /// <summary>gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as in transformers activations.NewGELUActivation.</summary>
@@ -74,11 +86,16 @@ public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
 /// <summary>Pre-norm GPT-2 block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
 public sealed class Gpt2Block : nn.Module
 {
+    /// <summary>LayerNorm before attention.</summary>
     public readonly LayerNorm ln_1;
+    /// <summary>Causal self-attention.</summary>
     public readonly Gpt2Attention attn;
+    /// <summary>LayerNorm before the MLP.</summary>
     public readonly LayerNorm ln_2;
+    /// <summary>The block's MLP.</summary>
     public readonly Gpt2Mlp mlp;
 
+    /// <summary>One block sized by <paramref name="config"/>.</summary>
     public Gpt2Block(TransformerConfig config) : base(nameof(Gpt2Block))
     {
         ln_1 = nn.LayerNorm(config.HiddenSize, config.NormEps);
@@ -88,6 +105,7 @@ public sealed class Gpt2Block : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>x [B,T,C] -> [B,T,C]; <paramref name="layer"/> is this block's slot in <paramref name="cache"/>.</summary>
     public Tensor Forward(Tensor x, AttentionInputs attention, KvCache? cache, int layer)
     {
         x = x + attn.Forward(ln_1.forward(x), attention, cache, layer);
@@ -98,11 +116,16 @@ public sealed class Gpt2Block : nn.Module
 /// <summary>GPT-2 body: wte + wpe (learned positions), blocks h.N, final ln_f.</summary>
 public sealed class Gpt2Backbone : Backbone
 {
+    /// <summary>Token embedding [V,C] (the tied LM head reuses it).</summary>
     public readonly Embedding wte;              // [V,C]
+    /// <summary>Learned position embedding [n_positions,C].</summary>
     public readonly Embedding wpe;              // [ctx,C]
+    /// <summary>The transformer blocks, h.0 .. h.(n_layer-1).</summary>
     public readonly ModuleList<Gpt2Block> h;
+    /// <summary>Final LayerNorm.</summary>
     public readonly LayerNorm ln_f;
 
+    /// <summary>A GPT-2 body sized by <paramref name="config"/>; a checkpoint or <see cref="ModelFactory.InitWeights"/> sets the weights.</summary>
     public Gpt2Backbone(TransformerConfig config) : base(nameof(Gpt2Backbone))
     {
         wte = nn.Embedding(config.VocabSize, config.HiddenSize);
@@ -112,8 +135,11 @@ public sealed class Gpt2Backbone : Backbone
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public override Tensor EmbeddingWeight => wte.weight!;
 
+    /// <inheritdoc/>
+    /// <remarks>Throws a <see cref="UserError"/> when cache length + T exceeds n_positions.</remarks>
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
     {
         long B = inputIds.shape[0]; int T = (int)inputIds.shape[1];

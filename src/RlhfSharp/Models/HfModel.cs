@@ -10,9 +10,12 @@ namespace RlhfSharp.Models;
 /// </summary>
 public abstract class HfModel : nn.Module
 {
+    /// <summary>The validated HF config this model was built from.</summary>
     public TransformerConfig Config { get; internal set; }
+    /// <summary>The transformer body, registered under <see cref="Backbone.HfName"/>.</summary>
     public Backbone Backbone { get; }
 
+    /// <summary>Validates <paramref name="config"/> and builds and registers the backbone; <paramref name="name"/> is the module name.</summary>
     protected HfModel(string name, TransformerConfig config) : base(name)
     {
         Config = config.Validate("config");

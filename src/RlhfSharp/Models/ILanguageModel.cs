@@ -9,6 +9,7 @@ namespace RlhfSharp.Models;
 /// </summary>
 public interface ILanguageModel
 {
+    /// <summary>The model's HF config.</summary>
     TransformerConfig Config { get; }
 
     /// <summary>
@@ -29,6 +30,7 @@ public interface ILanguageModel
 /// </summary>
 public interface IScalarHeadModel
 {
+    /// <summary>The model's HF config.</summary>
     TransformerConfig Config { get; }
 
     /// <summary>input_ids [B,T], attention_mask [B,T] or null. Returns per-token scalars [B,T] in float32.</summary>

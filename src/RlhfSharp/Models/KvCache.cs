@@ -12,12 +12,14 @@ public sealed class KvCache : IDisposable
 {
     readonly Tensor?[] _keys, _values;
 
+    /// <summary>An empty cache with one key/value slot per layer.</summary>
     public KvCache(int numLayers)
     {
         _keys = new Tensor?[numLayers];
         _values = new Tensor?[numLayers];
     }
 
+    /// <summary>Number of layer slots.</summary>
     public int NumLayers => _keys.Length;
 
     /// <summary>Cached sequence length S (0 when empty). Read from shape metadata: no device sync.</summary>
@@ -25,6 +27,7 @@ public sealed class KvCache : IDisposable
 
     /// <summary>Cached keys of one layer [B,Hkv,S,D], or null before the first forward.</summary>
     public Tensor? Keys(int layer) => _keys[layer];
+    /// <summary>Cached values of one layer [B,Hkv,S,D], or null before the first forward.</summary>
     public Tensor? Values(int layer) => _values[layer];
 
     /// <summary>
@@ -59,6 +62,7 @@ public sealed class KvCache : IDisposable
         }
     }
 
+    /// <summary>Disposes every cached tensor and empties the slots.</summary>
     public void Dispose()
     {
         for (int i = 0; i < _keys.Length; i++)

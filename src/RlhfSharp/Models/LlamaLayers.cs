@@ -7,9 +7,11 @@ namespace RlhfSharp.Models;
 /// <summary>RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, normalised in float32 then cast back (as HF does).</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Per-channel gain [C], initialised to 1.</summary>
     public readonly Parameter weight;   // [C]
     readonly double _eps;
 
+    /// <summary>RMSNorm over the last dimension of size <paramref name="dim"/>, with <paramref name="eps"/> added to the mean square.</summary>
     public RmsNorm(int dim, double eps) : base(nameof(RmsNorm))
     {
         weight = new Parameter(torch.ones(dim));
@@ -17,6 +19,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x [..., C] -> RMS-normalised x times <see cref="weight"/>, in x's dtype.</summary>
     public override Tensor forward(Tensor x)
     {
         var xf = x.to(ScalarType.Float32);
@@ -31,12 +34,17 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class LlamaAttention : nn.Module
 {
+    /// <summary>Query projection C -> H*D.</summary>
     public readonly Linear q_proj;   // C -> H*D
+    /// <summary>Key projection C -> Hkv*D.</summary>
     public readonly Linear k_proj;   // C -> Hkv*D
+    /// <summary>Value projection C -> Hkv*D.</summary>
     public readonly Linear v_proj;   // C -> Hkv*D
+    /// <summary>Output projection H*D -> C.</summary>
     public readonly Linear o_proj;   // H*D -> C
     readonly int _heads, _kvHeads, _headDim;
 
+    /// <summary>Attention sized by <paramref name="config"/>; biases per <see cref="TransformerConfig.AttentionBias"/> and <see cref="TransformerConfig.AttentionOutputBias"/>.</summary>
     public LlamaAttention(TransformerConfig config) : base(nameof(LlamaAttention))
     {
         (_heads, _kvHeads, _headDim) = (config.NumHeads, config.NumKvHeads, config.HeadDim);
@@ -47,6 +55,7 @@ public sealed class LlamaAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>x [B,T,C] -> [B,T,C]. <paramref name="cos"/>/<paramref name="sin"/> [B,1,T,D] rotate q and k; the cache holds rotated keys.</summary>
     public Tensor Forward(Tensor x, AttentionInputs attention, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         long B = x.shape[0], T = x.shape[1];
@@ -64,10 +73,14 @@ public sealed class LlamaAttention : nn.Module
 /// <summary>SwiGLU MLP: down(silu(gate(x)) * up(x)).</summary>
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Gate projection C -> I (through silu).</summary>
     public readonly Linear gate_proj;   // C -> I
+    /// <summary>Up projection C -> I.</summary>
     public readonly Linear up_proj;     // C -> I
+    /// <summary>Down projection I -> C.</summary>
     public readonly Linear down_proj;   // I -> C
 
+    /// <summary>SwiGLU MLP of width I = <see cref="TransformerConfig.IntermediateSize"/>; biases per <see cref="TransformerConfig.MlpBias"/>.</summary>
     public LlamaMlp(TransformerConfig config) : base(nameof(LlamaMlp))
     {
         gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
@@ -76,6 +89,7 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x [B,T,C] -> down(silu(gate(x)) * up(x)) [B,T,C].</summary>
     public override Tensor forward(Tensor x) =>
         down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x));
 }
@@ -83,11 +97,16 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 /// <summary>Pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
 public sealed class LlamaDecoderLayer : nn.Module
 {
+    /// <summary>RMSNorm before attention.</summary>
     public readonly RmsNorm input_layernorm;
+    /// <summary>Self-attention (RoPE, grouped-query).</summary>
     public readonly LlamaAttention self_attn;
+    /// <summary>RMSNorm before the MLP.</summary>
     public readonly RmsNorm post_attention_layernorm;
+    /// <summary>The layer's SwiGLU MLP.</summary>
     public readonly LlamaMlp mlp;
 
+    /// <summary>One decoder layer sized by <paramref name="config"/>.</summary>
     public LlamaDecoderLayer(TransformerConfig config) : base(nameof(LlamaDecoderLayer))
     {
         input_layernorm = new RmsNorm(config.HiddenSize, config.NormEps);
@@ -97,6 +116,7 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>x [B,T,C] -> [B,T,C]; <paramref name="layer"/> is this layer's slot in <paramref name="cache"/>.</summary>
     public Tensor Forward(Tensor x, AttentionInputs attention, Tensor cos, Tensor sin, KvCache? cache, int layer)
     {
         x = x + self_attn.Forward(input_layernorm.forward(x), attention, cos, sin, cache, layer);
@@ -111,12 +131,16 @@ public sealed class LlamaDecoderLayer : nn.Module
 /// </summary>
 public sealed class LlamaBackbone : Backbone
 {
+    /// <summary>Token embedding [V,C] (a tied LM head reuses it).</summary>
     public readonly Embedding embed_tokens;   // [V,C]
+    /// <summary>The decoder layers, layers.0 .. layers.(num_hidden_layers-1).</summary>
     public readonly ModuleList<LlamaDecoderLayer> layers;
+    /// <summary>Final RMSNorm.</summary>
     public readonly RmsNorm norm;
     readonly RotaryEmbedding _rope;
     readonly int? _slidingWindow;
 
+    /// <summary>A Llama-family body sized by <paramref name="config"/>; a checkpoint or <see cref="ModelFactory.InitWeights"/> sets the weights.</summary>
     public LlamaBackbone(TransformerConfig config) : base(nameof(LlamaBackbone))
     {
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
@@ -127,8 +151,10 @@ public sealed class LlamaBackbone : Backbone
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
     public override Tensor EmbeddingWeight => embed_tokens.weight!;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache)
     {
         long B = inputIds.shape[0]; int T = (int)inputIds.shape[1];

@@ -13,6 +13,7 @@ public sealed class RotaryEmbedding
     readonly float[] _invFreq;                                   // [D/2]
     (DeviceType type, int index, Tensor t)? _onDevice;          // cached copy (not a Tensor field: not a buffer)
 
+    /// <summary>Precomputes inv_freq [D/2] from <paramref name="config"/> (head dim, theta, rope scaling).</summary>
     public RotaryEmbedding(TransformerConfig config) => _invFreq = InverseFrequencies(config);
 
     /// <summary>

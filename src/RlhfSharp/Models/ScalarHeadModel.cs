@@ -12,12 +12,14 @@ namespace RlhfSharp.Models;
 /// </summary>
 public sealed class ScalarHeadModel : HfModel, IScalarHeadModel
 {
+    /// <summary>The scalar head, Linear(C, 1) without bias (HF <c>score</c>).</summary>
     public readonly Linear score;   // C -> 1
 
     /// <summary>The reward normalisation applied to this head, or null; loaded from and saved to
     /// <c>reward_normalization.json</c> beside the weights.</summary>
     public ScoreNormalization? Normalization { get; set; }
 
+    /// <summary>A scalar-head model for <paramref name="config"/>, with num_labels = 1 and the family's <c>*ForSequenceClassification</c> architecture.</summary>
     public ScalarHeadModel(TransformerConfig config)
         : base(nameof(ScalarHeadModel), config with
         {

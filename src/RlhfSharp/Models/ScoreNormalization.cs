@@ -27,10 +27,13 @@ public sealed record ScoreNormalization
     /// <summary>How many sequences the statistics were measured on.</summary>
     public int Samples { get; init; }
 
-    /// <summary>Mean and (sample) standard deviation of the scores before and after normalising, on those sequences.</summary>
+    /// <summary>Mean of the scores before normalising, on those sequences.</summary>
     public double MeanBefore { get; init; }
+    /// <summary>Sample standard deviation of the scores before normalising.</summary>
     public double StdBefore { get; init; }
+    /// <summary>Mean of the scores after normalising.</summary>
     public double MeanAfter { get; init; }
+    /// <summary>Sample standard deviation of the scores after normalising.</summary>
     public double StdAfter { get; init; }
 
     /// <summary>The constant the model adds to its head's output: <see cref="Shift"/> unless it is in the weights.</summary>

@@ -3,10 +3,15 @@ namespace RlhfSharp.Models;
 /// <summary>Llama-3 style RoPE frequency scaling (HF <c>rope_type: "llama3"</c>).</summary>
 public sealed record RopeScaling
 {
+    /// <summary>HF <c>rope_type</c>; always <c>"llama3"</c> here (plain RoPE is a null <see cref="TransformerConfig.RopeScaling"/>).</summary>
     public string RopeType { get; init; } = "llama3";
+    /// <summary>HF <c>factor</c>: how much the low frequencies (long wavelengths) are divided by.</summary>
     public double Factor { get; init; } = 8.0;
+    /// <summary>HF <c>low_freq_factor</c>: wavelengths above original_max_position_embeddings / this are scaled fully.</summary>
     public double LowFreqFactor { get; init; } = 1.0;
+    /// <summary>HF <c>high_freq_factor</c>: wavelengths below original_max_position_embeddings / this are kept.</summary>
     public double HighFreqFactor { get; init; } = 4.0;
+    /// <summary>HF <c>original_max_position_embeddings</c>: the context length the model was pretrained with.</summary>
     public int OriginalMaxPositions { get; init; } = 8192;
 }
 
@@ -18,17 +23,29 @@ public sealed record RopeScaling
 /// </summary>
 public sealed record TransformerConfig
 {
+    /// <summary>HF <c>model_type</c>: gpt2, llama, qwen2 or mistral.</summary>
     public string ModelType { get; init; } = "llama";       // gpt2 | llama | qwen2 | mistral
+    /// <summary>Rows of the embedding and the LM head, V (HF <c>vocab_size</c>); may exceed the tokenizer's size.</summary>
     public int VocabSize { get; init; }
+    /// <summary>Model width C (HF <c>hidden_size</c> / <c>n_embd</c>).</summary>
     public int HiddenSize { get; init; }                      // C
+    /// <summary>Number of transformer layers (HF <c>num_hidden_layers</c> / <c>n_layer</c>).</summary>
     public int NumLayers { get; init; }
+    /// <summary>Query heads H (HF <c>num_attention_heads</c> / <c>n_head</c>).</summary>
     public int NumHeads { get; init; }                        // H (query heads)
+    /// <summary>Key/value heads Hkv (HF <c>num_key_value_heads</c>, default H); grouped-query attention when &lt; H.</summary>
     public int NumKvHeads { get; init; }                      // Hkv (GQA when < H)
+    /// <summary>Per-head dimension D (HF <c>head_dim</c>, default C / H).</summary>
     public int HeadDim { get; init; }                         // D
+    /// <summary>MLP width (HF <c>intermediate_size</c> / <c>n_inner</c>, GPT-2 default 4C).</summary>
     public int IntermediateSize { get; init; }                // MLP width
+    /// <summary>Longest sequence the model takes (HF <c>max_position_embeddings</c> / <c>n_positions</c>).</summary>
     public int MaxPositions { get; init; }
+    /// <summary>Epsilon of the LayerNorm / RMSNorm (HF <c>layer_norm_epsilon</c> / <c>rms_norm_eps</c>).</summary>
     public double NormEps { get; init; } = 1e-5;
+    /// <summary>RoPE base theta (HF <c>rope_theta</c>, default 10000); unused by GPT-2.</summary>
     public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>Whether the LM head reuses the token embedding (HF <c>tie_word_embeddings</c>).</summary>
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Bias on q/k/v projections (qwen2: always; llama: <c>attention_bias</c>).</summary>
     public bool AttentionBias { get; init; }
@@ -36,8 +53,11 @@ public sealed record TransformerConfig
     public bool AttentionOutputBias { get; init; }
     /// <summary>Bias on gate/up/down projections (llama <c>mlp_bias</c>).</summary>
     public bool MlpBias { get; init; }
+    /// <summary>HF <c>bos_token_id</c>, or null.</summary>
     public int? BosTokenId { get; init; }
+    /// <summary>HF <c>eos_token_id</c> (the first one when config.json lists several), or null.</summary>
     public int? EosTokenId { get; init; }
+    /// <summary>HF <c>pad_token_id</c>, or null; a sequence classifier without a mask scores the last non-pad token.</summary>
     public int? PadTokenId { get; init; }
 
     /// <summary>Llama-3 rope scaling, or null for plain RoPE.</summary>
@@ -51,7 +71,9 @@ public sealed record TransformerConfig
     /// <summary>dtype recorded on disk (<c>dtype</c> / <c>torch_dtype</c>): float32, bfloat16, float16.</summary>
     public string Dtype { get; init; } = "float32";
 
+    /// <summary>True for the GPT-2 family (learned positions, Conv1D weights stored [in, out]).</summary>
     public bool IsGpt2 => ModelType == "gpt2";
+    /// <summary>True when <see cref="Architectures"/> names a <c>*ForSequenceClassification</c> class (a reward or value head).</summary>
     public bool IsSequenceClassification => Architectures.Any(a => a.EndsWith("ForSequenceClassification"));
 
     /// <summary>HF class-name prefix: GPT2, Llama, Qwen2, Mistral.</summary>
@@ -61,7 +83,9 @@ public sealed record TransformerConfig
         _ => throw new UserError($"config: unknown model_type '{ModelType}' (supported: gpt2, llama, qwen2, mistral)"),
     };
 
+    /// <summary>HF class name of the causal LM of this family, e.g. <c>GPT2LMHeadModel</c>, <c>LlamaForCausalLM</c>.</summary>
     public string CausalLMArchitecture => IsGpt2 ? "GPT2LMHeadModel" : ArchitecturePrefix + "ForCausalLM";
+    /// <summary>HF class name of the scalar-head model of this family, e.g. <c>LlamaForSequenceClassification</c>.</summary>
     public string SequenceClassificationArchitecture => ArchitecturePrefix + "ForSequenceClassification";
 
     /// <summary>A GPT-2 shaped model from scratch (tied head, gelu_new MLP of width 4C).</summary>

@@ -24,6 +24,7 @@ public sealed record PhaseOutcome(string Name, string Folder, bool Skipped, doub
 /// </summary>
 public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, CancellationToken cancellation = default)
 {
+    /// <summary>Written into a phase's folder when it finishes (phase, time, summary and the recipe section's JSON); a rerun skips the phase.</summary>
     public const string MarkerFile = "phase-complete.json";
 
     readonly List<PhaseOutcome> outcomes = [];
@@ -35,6 +36,7 @@ public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, Ca
         Output = Dir(phase), Resume = ResumeMode.IfAny, Device = recipe.Device, Progress = progress, Cancellation = cancellation,
     };
 
+    /// <summary>Runs the recipe's phases in order, skipping finished ones; returns one outcome per phase. A phase's user error is rethrown naming the recipe and section.</summary>
     public IReadOnlyList<PhaseOutcome> Run()
     {
         Directory.CreateDirectory(recipe.Output);

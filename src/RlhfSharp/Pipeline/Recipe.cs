@@ -14,9 +14,11 @@ namespace RlhfSharp.Pipeline;
 /// </summary>
 public sealed record RecipePhase<TConfig>
 {
+    /// <summary>The phase's validated hyperparameters.</summary>
     public required TConfig Config { get; init; }
     /// <summary>pretrain: text; sft: demonstrations; reward and dpo: comparisons (dpo defaults to reward's).</summary>
     public string? Data { get; init; }
+    /// <summary>Held-out data for the phase's evaluation, or null.</summary>
     public string? EvalData { get; init; }
     /// <summary>pretrain: the text field of JSONL/JSON/Parquet records.</summary>
     public string TextField { get; init; } = "text";
@@ -24,7 +26,9 @@ public sealed record RecipePhase<TConfig>
     public string? Prompts { get; init; }
     /// <summary>ppo: pretraining text for the ptx term, and its text field.</summary>
     public string? PtxData { get; init; }
+    /// <summary>ppo: the text field of the ptx records (default "text").</summary>
     public string PtxTextField { get; init; } = "text";
+    /// <summary>The recipe section's JSON text, stored in the completion marker.</summary>
     public string Json { get; init; } = "";
 }
 
@@ -37,16 +41,25 @@ public sealed record Recipe
 {
     /// <summary>The recipe file, as errors name it.</summary>
     public required string Source { get; init; }
+    /// <summary>The output folder; each phase writes <c>output/&lt;phase&gt;</c>.</summary>
     public required string Output { get; init; }
+    /// <summary>An HF model folder to start from, or null when <see cref="ModelConfig"/> is given (exactly one of the two).</summary>
     public string? BaseModel { get; init; }
+    /// <summary>A config.json to train from scratch, or null when <see cref="BaseModel"/> is given.</summary>
     public string? ModelConfig { get; init; }
     /// <summary>With <see cref="ModelConfig"/>: "bytes", "gpt2" or an HF tokenizer folder.</summary>
     public string Tokenizer { get; init; } = "bytes";
+    /// <summary>Device for every phase: "cpu", "cuda" or "cuda:N" (default "cpu").</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>The optional pretraining phase.</summary>
     public RecipePhase<PretrainConfig>? Pretrain { get; init; }
+    /// <summary>Supervised finetuning on demonstrations.</summary>
     public required RecipePhase<SftConfig> Sft { get; init; }
+    /// <summary>Reward-model training on comparisons.</summary>
     public required RecipePhase<RewardConfig> Reward { get; init; }
+    /// <summary>PPO against the reward model, from the SFT model.</summary>
     public required RecipePhase<PpoConfig> Ppo { get; init; }
+    /// <summary>The optional DPO phase, from the SFT model.</summary>
     public RecipePhase<DpoConfig>? Dpo { get; init; }
 
     static readonly string[] TopKeys = ["output", "base_model", "model_config", "tokenizer", "device", "seed", "pretrain", "sft", "reward", "ppo", "dpo"];

@@ -16,6 +16,12 @@ public sealed class RecipeSection
     /// <summary>The section's JSON object (schema settings read their keys from it).</summary>
     public JsonObject Object => obj;
 
+    /// <summary>Wraps <paramref name="obj"/>; a key not in <paramref name="allowed"/> is a user error (with a "did you mean" hint when a known key is close).</summary>
+    /// <param name="obj">the section's JSON object.</param>
+    /// <param name="file">the recipe file, as errors name it.</param>
+    /// <param name="prefix">the section's dotted name ("" at the top level).</param>
+    /// <param name="baseDir">the folder relative paths resolve against.</param>
+    /// <param name="allowed">the keys this section may hold.</param>
     public RecipeSection(JsonObject obj, string file, string prefix, string baseDir, IReadOnlyCollection<string> allowed)
     {
         (this.obj, this.file, this.prefix, this.baseDir) = (obj, file, prefix, baseDir);
@@ -23,10 +29,14 @@ public sealed class RecipeSection
             if (!allowed.Contains(key)) throw Error($"unknown key '{Name(key)}'{Configuration.Suggestion.Hint(key, allowed)}");
     }
 
+    /// <summary>The dotted key errors name, e.g. <c>sft.max_steps</c>.</summary>
     public string Name(string key) => prefix.Length == 0 ? key : $"{prefix}.{key}";
+    /// <summary>A user error "file: message".</summary>
     public UserError Error(string message) => new($"{file}: {message}");
+    /// <summary>Whether the key is present and not null.</summary>
     public bool Has(string key) => obj[key] is not null;
 
+    /// <summary>A nested object read strictly with its own <paramref name="allowed"/> keys, or null when absent.</summary>
     public RecipeSection? Section(string key, IReadOnlyCollection<string> allowed) => obj[key] switch
     {
         null => null,
@@ -34,9 +44,11 @@ public sealed class RecipeSection
         var v => throw Error($"'{Name(key)}' must be an object, got {Describe(v)}"),
     };
 
+    /// <summary>As <see cref="Section"/>, but missing is an error.</summary>
     public RecipeSection RequireSection(string key, IReadOnlyCollection<string> allowed) =>
         Section(key, allowed) ?? throw Error($"missing required field '{Name(key)}'");
 
+    /// <summary>A string value, or null when absent; another type is an error.</summary>
     public string? String(string key) => obj[key] switch
     {
         null => null,
@@ -44,10 +56,12 @@ public sealed class RecipeSection
         var v => throw Error($"'{Name(key)}' must be a string, got {Describe(v)}"),
     };
 
+    /// <summary>A non-empty string; missing or empty is an error.</summary>
     public string RequireString(string key) => String(key) is { Length: > 0 } s ? s : throw Error($"missing required field '{Name(key)}'");
 
     /// <summary>A path, resolved against the recipe's folder.</summary>
     public string? Path(string key) => String(key) is { } p ? System.IO.Path.GetFullPath(p, baseDir) : null;
+    /// <summary>As <see cref="Path"/>, but missing is an error.</summary>
     public string RequirePath(string key) => Path(key) ?? throw Error($"missing required field '{Name(key)}'");
 
     /// <summary>A path that must exist (file or folder).</summary>
@@ -58,8 +72,10 @@ public sealed class RecipeSection
         return p;
     }
 
+    /// <summary>As <see cref="ExistingPath"/>, but missing is an error.</summary>
     public string RequireExistingPath(string key) => ExistingPath(key) ?? throw Error($"missing required field '{Name(key)}'");
 
+    /// <summary>An integer value (a JSON number without a fraction), or null when absent.</summary>
     public long? Long(string key) => obj[key] switch
     {
         null => null,
@@ -68,12 +84,15 @@ public sealed class RecipeSection
         var v => throw Error($"'{Name(key)}' must be an integer, got {Describe(v)}"),
     };
 
+    /// <summary>As <see cref="Long"/>, within int range.</summary>
     public int? Int(string key) => Long(key) is { } l
         ? l is >= int.MinValue and <= int.MaxValue ? (int)l : throw Error($"'{Name(key)}' is out of range: {l}")
         : null;
 
+    /// <summary>As <see cref="Long"/>, and &gt;= 0.</summary>
     public ulong? ULong(string key) => Long(key) is { } l ? l >= 0 ? (ulong)l : throw Error($"'{Name(key)}' must be >= 0, got {l}") : null;
 
+    /// <summary>A number, or null when absent.</summary>
     public double? Double(string key) => obj[key] switch
     {
         null => null,
@@ -81,6 +100,7 @@ public sealed class RecipeSection
         var v => throw Error($"'{Name(key)}' must be a number, got {Describe(v)}"),
     };
 
+    /// <summary>true or false, or null when absent.</summary>
     public bool? Bool(string key) => obj[key] switch
     {
         null => null,

@@ -13,9 +13,12 @@ namespace RlhfSharp.Pipeline;
 /// </summary>
 public static class SettingsDocs
 {
+    /// <summary>Line in docs/pipeline.md after which the generated tables start.</summary>
     public const string BeginMarker = "<!-- settings tables: generated from the schemas; a test keeps them equal -->";
+    /// <summary>Line in docs/pipeline.md that ends the generated tables.</summary>
     public const string EndMarker = "<!-- end of settings tables -->";
 
+    /// <summary>The tables of every phase schema (pretrain, sft, reward, ppo, dpo), each under its heading.</summary>
     public static string Markdown()
     {
         var text = new StringBuilder();

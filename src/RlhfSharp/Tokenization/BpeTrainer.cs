@@ -15,12 +15,19 @@ public static class BpeTrainer
     static readonly Regex Split = new(HfPipeline.Gpt2Pattern, RegexOptions.Compiled);
     static readonly Regex SpecialPattern = new(Regex.Escape(ByteTokenizer.EndOfTextToken) + "|" + Regex.Escape(ByteTokenizer.PadToken), RegexOptions.Compiled);
 
+    /// <summary>A trained BPE: the merged tokens and the merges that made them, in merge order.</summary>
+    /// <param name="MergedTokens">tokens (in byte-level characters) created by the merges; id = 258 + index.</param>
+    /// <param name="Merges">the (left, right) pairs merged, in order.</param>
     public sealed record Result(IReadOnlyList<string> MergedTokens, IReadOnlyList<(string Left, string Right)> Merges)
     {
+        /// <summary>Total entries: 256 bytes, two special tokens and the merged tokens.</summary>
         public int VocabSize => 258 + MergedTokens.Count;
+        /// <summary>Writes an HF tokenizer folder (tokenizer.json, tokenizer_config.json) to <paramref name="dir"/> (<see cref="ByteLevelBpeFiles.Write"/>).</summary>
         public void Save(string dir) => ByteLevelBpeFiles.Write(dir, MergedTokens, Merges);
     }
 
+    /// <summary>Learns merges from <paramref name="texts"/> until the vocabulary reaches <paramref name="vocabSize"/> or no pair is frequent enough.</summary>
+    /// <param name="texts">the corpus; each text is split as GPT-2 splits it.</param>
     /// <param name="vocabSize">total entries including the 256 bytes and the two special tokens; at least 258.</param>
     /// <param name="minFrequency">a pair seen fewer times than this is never merged.</param>
     public static Result Train(IEnumerable<string> texts, int vocabSize, int minFrequency = 2)

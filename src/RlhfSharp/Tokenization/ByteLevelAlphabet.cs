@@ -32,6 +32,7 @@ public static class ByteLevelAlphabet
         return bytes;
     }
 
+    /// <summary>The token string (one alphabet character per byte) for <paramref name="bytes"/>.</summary>
     public static string FromBytes(ReadOnlySpan<byte> bytes)
     {
         var chars = new char[bytes.Length];

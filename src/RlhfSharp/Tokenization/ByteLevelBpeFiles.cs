@@ -14,7 +14,10 @@ public static class ByteLevelBpeFiles
     static readonly AddedToken[] Specials =
         [new(ByteTokenizer.EndOfTextId, ByteTokenizer.EndOfTextToken, true), new(ByteTokenizer.PadTokenId, ByteTokenizer.PadToken, true)];
 
+    /// <summary>Writes tokenizer.json and tokenizer_config.json (with <see cref="DefaultChatFormat.JinjaTemplate"/>) into <paramref name="dir"/>, creating it.</summary>
+    /// <param name="dir">the folder to write.</param>
     /// <param name="mergedTokens">tokens (in byte-level characters) created by <paramref name="merges"/>, in order.</param>
+    /// <param name="merges">the BPE merges (left, right), in order.</param>
     public static void Write(string dir, IReadOnlyList<string> mergedTokens, IReadOnlyList<(string Left, string Right)> merges)
     {
         Directory.CreateDirectory(dir);

@@ -15,19 +15,28 @@ namespace RlhfSharp.Tokenization;
 /// </summary>
 public sealed class ByteTokenizer : ITextTokenizer
 {
+    /// <summary>BOS/EOS text, as in GPT-2.</summary>
     public const string EndOfTextToken = "<|endoftext|>";
+    /// <summary>Pad text, a token of its own so EOS is never padding.</summary>
     public const string PadToken = "<|pad|>";
+    /// <summary>Id of <see cref="EndOfTextToken"/>.</summary>
     public const int EndOfTextId = 256;
+    /// <summary>Id of <see cref="PadToken"/>.</summary>
     public const int PadTokenId = 257;
 
     static readonly AddedToken[] Specials = [new(EndOfTextId, EndOfTextToken, true), new(PadTokenId, PadToken, true)];
     readonly AddedTokenSplitter _splitter = new(Specials);
 
+    /// <inheritdoc/>
     public int VocabSize => 258;
+    /// <inheritdoc/>
     public int? BosId => EndOfTextId;
+    /// <inheritdoc/>
     public int? EosId => EndOfTextId;
+    /// <inheritdoc/>
     public int? PadId => PadTokenId;
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {
         var ids = new List<int>(text.Length);
@@ -39,6 +48,7 @@ public sealed class ByteTokenizer : ITextTokenizer
         return ids;
     }
 
+    /// <inheritdoc/>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
         var sb = new StringBuilder();

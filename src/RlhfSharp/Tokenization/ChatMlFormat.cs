@@ -7,12 +7,17 @@ namespace RlhfSharp.Tokenization;
 /// </summary>
 public sealed class ChatMlFormat(string? defaultSystemPrompt = ChatMlFormat.QwenSystemPrompt) : ChatFormat
 {
+    /// <summary>The system prompt Qwen2's template adds when the conversation has none.</summary>
     public const string QwenSystemPrompt = "You are a helpful assistant.";
+    /// <summary>The system turn added before a conversation that does not start with one; null adds none.</summary>
     public string? DefaultSystemPrompt => defaultSystemPrompt;
 
+    /// <inheritdoc/>
     public override string Name => "chatml";
+    /// <inheritdoc/>
     public override string EndOfTurn => "<|im_end|>";
 
+    /// <inheritdoc/>
     protected override IEnumerable<(string Text, bool IsAssistant)> Pieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         // Qwen2 adds the default inside its message loop, so an empty conversation gets none.

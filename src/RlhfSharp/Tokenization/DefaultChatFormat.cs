@@ -21,9 +21,12 @@ public sealed class DefaultChatFormat(string eosToken = ByteTokenizer.EndOfTextT
         "{% else %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + '\\n' }}{% endif %}{% endfor %}" +
         "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
 
+    /// <inheritdoc/>
     public override string Name => "default";
+    /// <inheritdoc/>
     public override string EndOfTurn => eosToken;
 
+    /// <inheritdoc/>
     protected override IEnumerable<(string Text, bool IsAssistant)> Pieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         foreach (var m in messages)

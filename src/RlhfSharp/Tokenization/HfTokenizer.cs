@@ -21,15 +21,24 @@ public sealed class HfTokenizer : ITextTokenizer
     readonly Dictionary<string, int> _vocab;
     readonly Dictionary<int, string> _idToToken;
 
+    /// <inheritdoc/>
+    /// <remarks>One more than the largest id in the vocabulary or the added tokens.</remarks>
     public int VocabSize { get; }
+    /// <inheritdoc/>
     public int? BosId { get; }
+    /// <inheritdoc/>
     public int? EosId { get; }
+    /// <inheritdoc/>
     public int? PadId { get; }
+    /// <summary>tokenizer_config.json's <c>bos_token</c>, or null.</summary>
     public string? BosToken { get; }
+    /// <summary>tokenizer_config.json's <c>eos_token</c>, or null.</summary>
     public string? EosToken { get; }
+    /// <summary>tokenizer_config.json's <c>pad_token</c>, or null.</summary>
     public string? PadToken { get; }
     /// <summary>The Jinja chat template (chat_template.jinja or tokenizer_config.json), if any.</summary>
     public string? ChatTemplate { get; }
+    /// <summary>tokenizer.json's <c>added_tokens</c>, cut out of the text before BPE.</summary>
     public IReadOnlyList<AddedToken> AddedTokens { get; }
     internal bool HasNoMerges { get; }
 
@@ -96,9 +105,11 @@ public sealed class HfTokenizer : ITextTokenizer
         return (token, TokenToId(token) ?? throw new UserError($"{configPath}: {key} '{token}' is not in the tokenizer's vocabulary"));
     }
 
+    /// <summary>The id of an added token or a vocabulary entry (byte-level characters), or null.</summary>
     public int? TokenToId(string token) =>
         AddedTokens.FirstOrDefault(t => t.Content == token) is { } a ? a.Id : _vocab.TryGetValue(token, out var id) ? id : null;
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
     {
         var ids = new List<int>();
@@ -122,6 +133,7 @@ public sealed class HfTokenizer : ITextTokenizer
         return ids;
     }
 
+    /// <inheritdoc/>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
         var sb = new StringBuilder();

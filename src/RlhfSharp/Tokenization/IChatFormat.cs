@@ -9,6 +9,7 @@ public interface IChatFormat
     /// <summary>The text that closes an assistant turn; generation stops on it.</summary>
     string EndOfTurn { get; }
 
+    /// <summary>The conversation as the model's chat template writes it; <paramref name="addGenerationPrompt"/> appends the assistant header so a reply follows (as transformers' apply_chat_template).</summary>
     string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
 
     /// <summary>The same text cut into pieces whose concatenation equals <see cref="Render"/>. IsAssistant marks
@@ -19,12 +20,17 @@ public interface IChatFormat
 /// <summary>Base for formats: subclasses emit pieces, this class merges neighbours and derives Render.</summary>
 public abstract class ChatFormat : IChatFormat
 {
+    /// <inheritdoc/>
     public abstract string Name { get; }
+    /// <inheritdoc/>
     public abstract string EndOfTurn { get; }
 
+    /// <inheritdoc/>
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
         string.Concat(RenderSegments(messages, addGenerationPrompt).Select(s => s.Text));
 
+    /// <inheritdoc/>
+    /// <remarks>Empty pieces are dropped and neighbouring non-assistant pieces merged.</remarks>
     public IReadOnlyList<(string Text, bool IsAssistant)> RenderSegments(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         var segments = new List<(string Text, bool IsAssistant)>();

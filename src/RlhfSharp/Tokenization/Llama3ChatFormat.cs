@@ -8,9 +8,12 @@ namespace RlhfSharp.Tokenization;
 /// </summary>
 public sealed class Llama3ChatFormat(string bosToken = "<|begin_of_text|>") : ChatFormat
 {
+    /// <inheritdoc/>
     public override string Name => "llama3";
+    /// <inheritdoc/>
     public override string EndOfTurn => "<|eot_id|>";
 
+    /// <inheritdoc/>
     protected override IEnumerable<(string Text, bool IsAssistant)> Pieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
         for (int i = 0; i < messages.Count; i++)

@@ -4,7 +4,9 @@ namespace RlhfSharp.Tokenization;
 /// one is the end-of-reply id, where the score is read.</summary>
 public sealed record ScoredIds(int[] Prompt, int[] Reply)
 {
+    /// <summary>Total ids, prompt and reply.</summary>
     public int Length => Prompt.Length + Reply.Length;
+    /// <summary>Prompt ids followed by reply ids (a new array).</summary>
     public int[] All => [.. Prompt, .. Reply];
 }
 
@@ -28,6 +30,10 @@ public sealed record ScoredIds(int[] Prompt, int[] Reply)
 public static class ScoredConversation
 {
     /// <summary>Prompt and reply ids of <paramref name="prompt"/> answered by <paramref name="reply"/> (see the class rule).</summary>
+    /// <param name="prompt">the conversation so far, ending before the assistant's reply.</param>
+    /// <param name="reply">the assistant's reply text.</param>
+    /// <param name="format">the chat format that renders the prompt and the reply.</param>
+    /// <param name="tokenizer">the tokenizer of the scoring model.</param>
     /// <param name="endOfReplyId">From <see cref="EndOfReplyId"/>; computed here when null.</param>
     public static ScoredIds Encode(IReadOnlyList<ChatMessage> prompt, string reply, IChatFormat format, ITextTokenizer tokenizer,
         int? endOfReplyId = null)

@@ -52,6 +52,7 @@ public sealed partial class AdamW : IDisposable
     readonly List<Slot> _slots = [];
     bool _disposed;
 
+    /// <summary>The validated hyper-parameters this optimizer was built with.</summary>
     public AdamWOptions Options { get; }
 
     /// <summary>Learning rate used by the next <see cref="Step"/>; set it from a schedule each step.</summary>
@@ -63,6 +64,7 @@ public sealed partial class AdamW : IDisposable
     /// <summary>Parameter names in buffer order, with their weight-decay group.</summary>
     public IReadOnlyList<(string Name, bool Decay)> Parameters => _slots.Select(s => (s.Name, s.Decay)).ToList();
 
+    /// <summary>Number of scalar parameters it updates (trainable, tied ones counted once).</summary>
     public long ParameterCount => _buckets.Sum(b => b.Numel);
 
     /// <summary>nanoGPT's rule: weight decay for tensors with dim &gt;= 2, none for biases and norm gains.</summary>
@@ -72,6 +74,10 @@ public sealed partial class AdamW : IDisposable
     public AdamW(nn.Module module, AdamWOptions? options = null, Func<string, Parameter, bool>? decay = null)
         : this(module.named_parameters().Select(kv => (kv.name, kv.parameter)), options, decay) { }
 
+    /// <summary>Builds the flat buffers for the trainable parameters among <paramref name="parameters"/> (tied ones once, frozen ones skipped).</summary>
+    /// <param name="parameters">named parameters, e.g. <c>module.named_parameters()</c>.</param>
+    /// <param name="options">hyper-parameters; PyTorch's defaults when null.</param>
+    /// <param name="decay">which parameters get weight decay; <see cref="DefaultDecayRule"/> when null.</param>
     public AdamW(IEnumerable<(string Name, Parameter Param)> parameters, AdamWOptions? options = null,
         Func<string, Parameter, bool>? decay = null)
     {
@@ -221,6 +227,7 @@ public sealed partial class AdamW : IDisposable
 
     void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
+    /// <summary>Frees the flat buffers and views (the parameters keep their storage).</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -9,13 +9,17 @@ public sealed record AdamWOptions
 {
     /// <summary>Initial learning rate; <see cref="AdamW.Lr"/> may be changed every step (a schedule).</summary>
     public double Lr { get; init; } = 1e-3;
+    /// <summary>Decay of the first-moment (mean) estimate (PyTorch default 0.9).</summary>
     public double Beta1 { get; init; } = 0.9;
+    /// <summary>Decay of the second-moment estimate (PyTorch default 0.999).</summary>
     public double Beta2 { get; init; } = 0.999;
+    /// <summary>Added to the denominator for stability (PyTorch default 1e-8).</summary>
     public double Eps { get; init; } = 1e-8;
 
     /// <summary>Decoupled weight decay (Loshchilov &amp; Hutter 2019), applied only to the decay group.</summary>
     public double WeightDecay { get; init; } = 1e-2;
 
+    /// <summary>Throws a <see cref="UserError"/> naming the first value out of range.</summary>
     public void Validate()
     {
         if (!(Lr >= 0) || double.IsInfinity(Lr)) throw new UserError($"optimizer: lr must be a finite number >= 0, got {Lr}");

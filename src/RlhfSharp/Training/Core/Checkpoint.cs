@@ -10,12 +10,19 @@ public sealed class Checkpoint
 {
     readonly JsonObject _state;
 
+    /// <summary>The <c>step-N</c> folder.</summary>
     public string Folder { get; }
+    /// <summary>Optimizer steps done when it was saved.</summary>
     public long Step { get; }
+    /// <summary>Step of the learning-rate schedule (defaults to <see cref="Step"/>).</summary>
     public long SchedulerStep { get; }
+    /// <summary>Where the data sampler stood, or null.</summary>
     public SamplerPosition? DataPosition { get; }
+    /// <summary>The trainer's free-form state (empty when none).</summary>
     public JsonObject TrainerState { get; }
+    /// <summary>Names of the models saved.</summary>
     public IReadOnlyList<string> ModelNames { get; }
+    /// <summary>Names of the optimizers saved.</summary>
     public IReadOnlyList<string> OptimizerNames { get; }
 
     Checkpoint(string folder, JsonObject state)
@@ -69,6 +76,7 @@ public sealed class Checkpoint
         catch (Exception e) when (e is not UserError) { throw new UserError($"{path}: does not fit the model ({e.Message.Split('\n')[0]})", e); }
     }
 
+    /// <summary>Restores <paramref name="optimizer"/>'s step count and moments (names and shapes must match); a user error when the checkpoint holds no optimizer of that name.</summary>
     public void LoadOptimizer(string name, AdamW optimizer)
     {
         if (!OptimizerNames.Contains(name)) throw new UserError($"{Folder}: checkpoint has no optimizer '{name}' (has: {string.Join(", ", OptimizerNames)})");

@@ -23,6 +23,7 @@ public sealed class CheckpointData
     /// <summary>Name -> a delegate that writes the model into the folder it is given (e.g. an HF folder).</summary>
     public Dictionary<string, Action<string>> Models { get; } = [];
 
+    /// <summary>Optimizers to save, by name.</summary>
     public Dictionary<string, AdamW> Optimizers { get; } = [];
 
     /// <summary>Where the data sampler stands, so the next batch after resume is the one that would have come.</summary>

@@ -23,15 +23,20 @@ namespace RlhfSharp.Training.Core;
 /// </summary>
 public sealed class CheckpointStore
 {
+    /// <summary>File in the root holding the latest folder's name.</summary>
     public const string LatestFile = "latest";
+    /// <summary>Manifest of a checkpoint, written last.</summary>
     public const string StateFile = "state.json";
     const string StepPrefix = "step-", TmpPrefix = ".tmp-step-", TrashPrefix = ".trash-step-";
     internal const string RngFile = "rng.safetensors", TorchRngKey = "torch";
     const int FormatVersion = 1;
 
+    /// <summary>The checkpoints folder (absolute).</summary>
     public string Root { get; }
+    /// <summary>How many complete checkpoints are kept; older ones are removed after each save.</summary>
     public int KeepLast { get; }
 
+    /// <summary>A store in <paramref name="root"/> keeping the last <paramref name="keepLast"/> (&gt;= 1) checkpoints.</summary>
     public CheckpointStore(string root, int keepLast = 3)
     {
         if (keepLast < 1) throw new UserError($"checkpoints: keep-last must be >= 1, got {keepLast}");
@@ -39,6 +44,7 @@ public sealed class CheckpointStore
         KeepLast = keepLast;
     }
 
+    /// <summary><c>step-N</c>, the folder of the checkpoint at <paramref name="step"/>.</summary>
     public static string FolderName(long step) => StepPrefix + step.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Writes a checkpoint atomically and returns its folder.</summary>

@@ -17,11 +17,16 @@ public sealed class EpochSampler
 {
     long[] _order;
 
+    /// <summary>Number of examples.</summary>
     public long Count { get; }
+    /// <summary>Seed of the permutations.</summary>
     public ulong Seed { get; }
+    /// <summary>False: every epoch is 0..Count-1 in order.</summary>
     public bool Shuffle { get; }
+    /// <summary>Where the next index comes from; save it to resume.</summary>
     public SamplerPosition Position { get; private set; } = new(0, 0);
 
+    /// <summary>A sampler over <paramref name="count"/> (&gt;= 1) examples starting at epoch 0, index 0.</summary>
     public EpochSampler(long count, ulong seed, bool shuffle = true)
     {
         if (count < 1) throw new UserError($"data sampler: the data set is empty");

@@ -16,6 +16,7 @@ namespace RlhfSharp.Training.Core;
 /// </summary>
 public sealed record GradAccumulation(int Steps = 1)
 {
+    /// <summary>Throws a <see cref="UserError"/> unless <see cref="Steps"/> &gt;= 1.</summary>
     public void Validate()
     {
         if (Steps < 1) throw new UserError($"gradient accumulation steps must be >= 1, got {Steps}");

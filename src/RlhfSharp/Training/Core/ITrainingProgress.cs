@@ -6,6 +6,7 @@ namespace RlhfSharp.Training.Core;
 /// </summary>
 public interface ITrainingProgress
 {
+    /// <summary>A training step finished: step, total, metrics, throughput and ETA.</summary>
     void Report(ProgressUpdate update);
 
     /// <summary>A one-off line (checkpoint saved, evaluation result, resumed from step N).</summary>

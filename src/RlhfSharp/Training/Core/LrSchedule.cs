@@ -1,6 +1,13 @@
 namespace RlhfSharp.Training.Core;
 
-public enum LrScheduleKind { Constant, Cosine }
+/// <summary>The shape of the learning rate after warmup (<see cref="LrSchedule"/>).</summary>
+public enum LrScheduleKind
+{
+    /// <summary>The peak learning rate for the rest of the run.</summary>
+    Constant,
+    /// <summary>Cosine decay to <c>MinLrRatio</c> of the peak at the last step (nanoGPT, InstructGPT App. C).</summary>
+    Cosine,
+}
 
 /// <summary>
 /// Learning rate as a pure function of the 0-based optimizer step, so resuming needs only the step.
@@ -15,11 +22,14 @@ public enum LrScheduleKind { Constant, Cosine }
 public sealed record LrSchedule(double MaxLr, long WarmupSteps = 0, long TotalSteps = 0,
     double MinLrRatio = 0.1, LrScheduleKind Kind = LrScheduleKind.Cosine)
 {
+    /// <summary>Warmup to <paramref name="lr"/>, then constant.</summary>
     public static LrSchedule Constant(double lr, long warmupSteps = 0) => new(lr, warmupSteps, 0, 1.0, LrScheduleKind.Constant);
 
+    /// <summary>Warmup to <paramref name="maxLr"/>, then cosine decay to <paramref name="minLrRatio"/> * maxLr at <paramref name="totalSteps"/>.</summary>
     public static LrSchedule Cosine(double maxLr, long warmupSteps, long totalSteps, double minLrRatio = 0.1) =>
         new(maxLr, warmupSteps, totalSteps, minLrRatio, LrScheduleKind.Cosine);
 
+    /// <summary>Throws a <see cref="UserError"/> for a bad lr, warmup or ratio, or a cosine run no longer than its warmup.</summary>
     public void Validate()
     {
         if (!(MaxLr >= 0) || double.IsInfinity(MaxLr)) throw new UserError($"lr schedule: lr must be finite and >= 0, got {MaxLr}");

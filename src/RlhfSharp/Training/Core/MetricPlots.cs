@@ -20,6 +20,7 @@ public static class MetricPlots
         new("margin.png", "Reward margin (chosen - rejected)", "margin", "margin", "eval_margin"),
     ];
 
+    /// <summary>Writes one PNG per group that has at least one logged series into <paramref name="folder"/> (non-finite points left out); returns the paths written.</summary>
     public static IReadOnlyList<string> Write(IReadOnlyDictionary<string, List<(long Step, double Value)>> series,
         IEnumerable<PlotGroup> groups, string folder, int width = 900, int height = 500)
     {

@@ -16,18 +16,21 @@ public sealed record PlotGroup(string FileName, string Title, string YLabel, par
 /// </summary>
 public sealed class MetricsLogger : IDisposable
 {
+    /// <summary>The JSONL metrics file in the logger's folder.</summary>
     public const string JsonlFile = "metrics.jsonl";
 
     readonly StreamWriter _jsonl;
     readonly SummaryWriter? _tensorboard;
     readonly Dictionary<string, List<(long Step, double Value)>> _series = [];
 
+    /// <summary>The output folder (absolute).</summary>
     public string Folder { get; }
 
     /// <summary>All values logged so far (including those kept from before a resume), by name.</summary>
     public IReadOnlyDictionary<string, List<(long Step, double Value)>> Series => _series;
 
     /// <param name="folder">Output folder; TensorBoard files go to <c>folder/tensorboard</c>.</param>
+    /// <param name="tensorboard">Also write TensorBoard event files.</param>
     /// <param name="resumeFromStep">When resuming: keep existing lines with step &lt;= this and drop later
     /// ones (they will be logged again); null starts a fresh file.</param>
     public MetricsLogger(string folder, bool tensorboard = true, long? resumeFromStep = null)
@@ -57,6 +60,7 @@ public sealed class MetricsLogger : IDisposable
         Remember(step, values);
     }
 
+    /// <summary>Logs named scalars for one step (see the dictionary overload).</summary>
     public void Log(long step, params (string Name, double Value)[] values) => Log(step, values.ToDictionary(v => v.Name, v => v.Value));
 
     void Remember(long step, IEnumerable<KeyValuePair<string, double>> values)
@@ -92,5 +96,6 @@ public sealed class MetricsLogger : IDisposable
         MetricPlots.Write(_series, groups, folder ?? Folder);
 
     // TorchSharp's SummaryWriter opens and closes its event file per write: nothing to close.
+    /// <summary>Closes metrics.jsonl.</summary>
     public void Dispose() => _jsonl.Dispose();
 }

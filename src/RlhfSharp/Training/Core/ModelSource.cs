@@ -22,8 +22,10 @@ public sealed record ModelSource
     /// <summary>With <see cref="Folder"/>: a tokenizer for folders saved without tokenizer files (GPT-2's tiktoken).</summary>
     public ITextTokenizer? TokenizerOverride { get; init; }
 
+    /// <summary>Start from an HF model folder.</summary>
     public static ModelSource FromFolder(string folder) => new() { Folder = folder };
 
+    /// <summary>Start from fresh weights of <paramref name="config"/> with the named tokenizer.</summary>
     public static ModelSource FromScratch(TransformerConfig config, string tokenizer = "bytes") =>
         new() { ScratchConfig = config, Tokenizer = tokenizer };
 

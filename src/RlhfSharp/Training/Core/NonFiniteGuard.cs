@@ -5,6 +5,7 @@ namespace RlhfSharp.Training.Core;
 /// <summary>A loss, gradient norm or other training scalar became NaN or infinite.</summary>
 public sealed class NonFiniteError(long step, IReadOnlyList<string> names, string message) : UserError(message)
 {
+    /// <summary>The optimizer step at which it happened.</summary>
     public long Step { get; } = step;
     /// <summary>Names of the values that were not finite.</summary>
     public IReadOnlyList<string> Names { get; } = names;
@@ -17,6 +18,7 @@ public sealed class NonFiniteError(long step, IReadOnlyList<string> names, strin
 /// </summary>
 public static class NonFiniteGuard
 {
+    /// <summary>What to try next, appended to the error message.</summary>
     public const string Hint = "lower the learning rate, keep gradient clipping on, compute losses in float32, " +
                                "or resume from the last checkpoint";
 

@@ -11,6 +11,7 @@ public sealed record PhaseResult
     public required string OutputDir { get; init; }
     /// <summary>Optimizer steps (PPO: iterations) reached.</summary>
     public required long Steps { get; init; }
+    /// <summary>Wall-clock seconds of this run.</summary>
     public required double Seconds { get; init; }
     /// <summary>The step the run resumed from, or null for a fresh run.</summary>
     public long? ResumedFromStep { get; init; }
@@ -21,6 +22,7 @@ public sealed record PhaseResult
     /// <summary>Notes the run made about choices it took for the caller (a shortened response length, skipped prompts).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>A training metric, else an eval metric, of that name; NaN when neither has it.</summary>
     public double Metric(string name) => Metrics.TryGetValue(name, out var value) ? value : Eval.TryGetValue(name, out value) ? value : double.NaN;
 
     /// <summary>One line: steps, time, the main metrics, and where the model is.</summary>
@@ -35,6 +37,7 @@ public sealed record PhaseResult
     }
 }
 
+/// <summary>Builds <see cref="PhaseResult"/>s from trainer results.</summary>
 public static class PhaseResults
 {
     /// <summary>The result of a supervised phase (pretrain, sft, reward, dpo).</summary>

@@ -9,6 +9,7 @@ namespace RlhfSharp.Training.Core;
 /// the device, and cancellation.</summary>
 public static class PhaseStart
 {
+    /// <summary>Subfolder of a phase's output that holds its checkpoints.</summary>
     public const string CheckpointsFolder = "checkpoints";
 
     /// <summary>Returns the device and whether to resume; refuses to overwrite checkpoints, or to resume without any.</summary>
@@ -40,7 +41,10 @@ public static class PhaseStart
 /// <summary>The output folder does not match the resume mode; front ends add how to resume in their own terms.</summary>
 public sealed class ResumeError(string phase, string output, string problem) : UserError($"{phase}: {problem}")
 {
+    /// <summary>The phase ("sft", "ppo", ...).</summary>
     public string Phase { get; } = phase;
+    /// <summary>The output folder checked.</summary>
     public string Output { get; } = output;
+    /// <summary>What is wrong, without the phase prefix.</summary>
     public string Problem { get; } = problem;
 }

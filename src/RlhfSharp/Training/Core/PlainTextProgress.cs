@@ -10,6 +10,8 @@ public sealed class PlainTextProgress(TextWriter? writer = null, TimeSpan? minIn
     readonly TimeSpan _interval = minInterval ?? TimeSpan.FromSeconds(2);
     readonly Stopwatch _since = new();
 
+    /// <inheritdoc/>
+    /// <remarks>Writes at most one line per interval, and always the last step.</remarks>
     public void Report(ProgressUpdate u)
     {
         bool last = u.Step >= u.TotalSteps;
@@ -18,8 +20,10 @@ public sealed class PlainTextProgress(TextWriter? writer = null, TimeSpan? minIn
         _out.WriteLine(Format(u));
     }
 
+    /// <inheritdoc/>
     public void Message(string text) => _out.WriteLine(text);
 
+    /// <summary>"step N/T | metric value | ... | tok/s | eta", values in invariant culture.</summary>
     public static string Format(ProgressUpdate u)
     {
         var ci = CultureInfo.InvariantCulture;

@@ -14,13 +14,16 @@ public sealed record RunOptions
     public ResumeMode Resume { get; init; } = ResumeMode.Fresh;
     /// <summary>"cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>Who hears about progress (default: nobody).</summary>
     public ITrainingProgress Progress { get; init; } = NullProgress.Instance;
+    /// <summary>Stops the phase between steps; the last checkpoint stays.</summary>
     public CancellationToken Cancellation { get; init; }
 
     /// <summary>Options for <paramref name="output"/> with the defaults: no resume, CPU, no progress.</summary>
     public static implicit operator RunOptions(string output) => new() { Output = output };
 }
 
+/// <summary>What to do with checkpoints already in a phase's output folder.</summary>
 public enum ResumeMode
 {
     /// <summary>Start from step 0; an output holding checkpoints is an error.</summary>

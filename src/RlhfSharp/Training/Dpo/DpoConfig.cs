@@ -13,6 +13,7 @@ namespace RlhfSharp.Training.Dpo;
 /// </summary>
 public sealed record DpoConfig
 {
+    /// <summary>Shared training settings: lr 1e-6, warmup ratio 0.1, weight decay 0, betas (0.9, 0.999), grad clip 1.0, 3 epochs (sources in the class comment).</summary>
     public TrainingConfig Training { get; init; } = new()
     {
         Lr = 1e-6, WarmupRatio = 0.1, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
@@ -31,6 +32,7 @@ public sealed record DpoConfig
     /// <summary>Sigmoid = DPO; Ipo = IPO (Azar et al. 2023) on per-token average log-probs, as TRL.</summary>
     public DpoLossType Loss { get; init; } = DpoLossType.Sigmoid;
 
+    /// <summary>Every DPO setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<DpoConfig> Schema { get; } = new SchemaBuilder<DpoConfig>("dpo", () => new())
         .AddRange(TrainingSettings.For<DpoConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
         {

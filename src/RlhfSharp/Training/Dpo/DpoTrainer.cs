@@ -17,6 +17,7 @@ namespace RlhfSharp.Training.Dpo;
 /// </summary>
 public static class DpoTrainer
 {
+    /// <summary>The PNG charts DPO writes: the training charts, implicit-reward accuracy, and implicit rewards and margin.</summary>
     public static readonly PlotGroup[] Plots =
     [
         .. MetricPlots.Training,
@@ -24,6 +25,18 @@ public static class DpoTrainer
         new("rewards.png", "DPO implicit rewards", "beta * log ratio", "rewards_chosen", "rewards_rejected", "margin", "eval_margin"),
     ];
 
+    /// <summary>Trains <paramref name="policy"/> in place against a frozen copy of itself (the reference) and writes it as an HF folder into <paramref name="outputDir"/>.</summary>
+    /// <param name="config">the DPO settings.</param>
+    /// <param name="policy">the SFT model; trained in place (its reference is copied from it before any resume).</param>
+    /// <param name="tokenizer">the model folder's tokenizer.</param>
+    /// <param name="chatFormat">the model folder's chat format, which renders every conversation.</param>
+    /// <param name="pairs">the training comparisons.</param>
+    /// <param name="evalPairs">held-out comparisons for eval_accuracy and eval_margin, or null.</param>
+    /// <param name="outputDir">where the HF model folder, checkpoints/, metrics.jsonl, tensorboard/ and plots go.</param>
+    /// <param name="progress">progress reports; none when null.</param>
+    /// <param name="tokenizerSourceDir">folder whose tokenizer files go into the output; null with a <see cref="ByteTokenizer"/> saves that.</param>
+    /// <param name="resume">continue from the latest checkpoint in <c>outputDir/checkpoints</c> if one exists.</param>
+    /// <param name="cancellation">stops the run between optimizer steps; the last checkpoint stays.</param>
     public static TrainResult Run(DpoConfig config, CausalLM policy, ITextTokenizer tokenizer, IChatFormat chatFormat,
         IReadOnlyList<Comparison> pairs, IReadOnlyList<Comparison>? evalPairs, string outputDir,
         ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,

@@ -10,6 +10,7 @@ namespace RlhfSharp.Training.Losses;
 /// <param name="ApproxKlK3">masked mean of (ρ - 1) - log ρ, ρ = π/π_old (Schulman's k3, as cleanrl logs it).</param>
 public sealed record ClippedPolicyLossOutput(Tensor Loss, Tensor ClipFraction, Tensor ApproxKl, Tensor ApproxKlK3) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose() { Loss.Dispose(); ClipFraction.Dispose(); ApproxKl.Dispose(); ApproxKlK3.Dispose(); }
 }
 
@@ -35,6 +36,7 @@ public static partial class PpoObjectives
     /// <param name="oldLogp">[B, T] log π_old from the rollout.</param>
     /// <param name="advantages">[B, T] Â.</param>
     /// <param name="mask">[B, T] 1 = response token.</param>
+    /// <param name="clipEps">clip ε of the ratio (default 0.2).</param>
     public static ClippedPolicyLossOutput ClippedPolicyLoss(
         Tensor logp, Tensor oldLogp, Tensor advantages, Tensor mask, double clipEps = 0.2)
     {

@@ -8,6 +8,7 @@ namespace RlhfSharp.Training.Losses;
 /// <param name="ClipFraction">fraction of counted tokens where the clipped error was the larger.</param>
 public sealed record ClippedValueLossOutput(Tensor Loss, Tensor ClipFraction) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose() { Loss.Dispose(); ClipFraction.Dispose(); }
 }
 
@@ -27,6 +28,7 @@ public static partial class PpoObjectives
     /// <param name="oldValues">[B, T] value-head output at rollout time.</param>
     /// <param name="returns">[B, T] targets R from <see cref="Gae"/>.</param>
     /// <param name="mask">[B, T] 1 = response token.</param>
+    /// <param name="clipRange">clip c of the value update (default 0.2).</param>
     public static ClippedValueLossOutput ClippedValueLoss(
         Tensor values, Tensor oldValues, Tensor returns, Tensor mask, double clipRange = 0.2)
     {

@@ -20,6 +20,7 @@ public enum DpoLossType
 /// <param name="Margin">mean of chosen - rejected reward.</param>
 public sealed record DpoLossOutput(Tensor Loss, Tensor ChosenRewards, Tensor RejectedRewards, Tensor Accuracy, Tensor Margin) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose() { Loss.Dispose(); ChosenRewards.Dispose(); RejectedRewards.Dispose(); Accuracy.Dispose(); Margin.Dispose(); }
 }
 
@@ -43,6 +44,9 @@ public static class DpoObjective
     /// <param name="policyRejectedLogp">[B] log π(y_l | x), with grad.</param>
     /// <param name="refChosenLogp">[B] log π_ref(y_w | x).</param>
     /// <param name="refRejectedLogp">[B] log π_ref(y_l | x).</param>
+    /// <param name="beta">β, &gt; 0 (default 0.1).</param>
+    /// <param name="type">DPO (sigmoid) or IPO.</param>
+    /// <param name="labelSmoothing">ε of cDPO, in [0, 0.5) (default 0: plain DPO); used by the sigmoid loss.</param>
     public static DpoLossOutput DpoLoss(
         Tensor policyChosenLogp, Tensor policyRejectedLogp, Tensor refChosenLogp, Tensor refRejectedLogp,
         double beta = 0.1, DpoLossType type = DpoLossType.Sigmoid, double labelSmoothing = 0.0)

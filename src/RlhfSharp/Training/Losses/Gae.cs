@@ -8,6 +8,7 @@ namespace RlhfSharp.Training.Losses;
 /// <param name="Returns">value targets R_t = Â_t + V_t.</param>
 public sealed record GaeOutput(Tensor Advantages, Tensor Returns) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose() { Advantages.Dispose(); Returns.Dispose(); }
 }
 
@@ -30,6 +31,8 @@ public static partial class PpoObjectives
     /// <param name="rewards">[B, T] per-token rewards (<see cref="KlPenalizedRewards"/>, maybe whitened).</param>
     /// <param name="values">[B, T] value-head outputs at rollout time.</param>
     /// <param name="mask">[B, T] 1 = response token.</param>
+    /// <param name="gamma">discount γ (default 1).</param>
+    /// <param name="lambda">GAE λ (default 0.95).</param>
     public static GaeOutput Gae(Tensor rewards, Tensor values, Tensor mask, double gamma = 1.0, double lambda = 0.95)
     {
         using var scope = torch.NewDisposeScope();

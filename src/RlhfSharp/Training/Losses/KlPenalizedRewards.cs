@@ -23,6 +23,7 @@ public enum KlEstimator
 /// <param name="Kl">per-token KL estimate KL_t (before multiplying by β).</param>
 public sealed record KlPenalizedRewardsOutput(Tensor Rewards, Tensor Kl) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose() { Rewards.Dispose(); Kl.Dispose(); }
 }
 
@@ -49,6 +50,7 @@ public static partial class PpoObjectives
     /// <param name="mask">[B, T] 1 = response token.</param>
     /// <param name="score">[B] reward-model score of each (prompt, response).</param>
     /// <param name="beta">KL coefficient β (the KL controller's <c>Value</c>).</param>
+    /// <param name="estimator">how KL_t is estimated from the sampled token (default k1).</param>
     public static KlPenalizedRewardsOutput KlPenalizedRewards(
         Tensor logp, Tensor refLogp, Tensor mask, Tensor score, double beta, KlEstimator estimator = KlEstimator.K1)
     {

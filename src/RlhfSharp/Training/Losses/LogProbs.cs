@@ -25,6 +25,7 @@ public static class LogProbs
     /// </summary>
     /// <param name="logits">[B, T, V], any float dtype.</param>
     /// <param name="tokens">[B, T] integer ids, &lt; V (pads may hold any valid id).</param>
+    /// <param name="temperature">the sampling temperature the logits are divided by (default 1).</param>
     public static Tensor TokenLogProbs(Tensor logits, Tensor tokens, double temperature = 1.0)
     {
         CheckTemperature(temperature);
@@ -57,6 +58,8 @@ public static class LogProbs
     /// <param name="logits">[B, T, V].</param>
     /// <param name="tokens">[B, T], aligned with logits (see class remarks).</param>
     /// <param name="mask">[B, T], 1 = response token.</param>
+    /// <param name="average">divide by the number of counted tokens (IPO) instead of summing (DPO).</param>
+    /// <param name="temperature">the temperature the logits are divided by (default 1).</param>
     public static Tensor SequenceLogProbs(Tensor logits, Tensor tokens, Tensor mask, bool average = false, double temperature = 1.0)
     {
         using var scope = torch.NewDisposeScope();

@@ -13,6 +13,7 @@ namespace RlhfSharp.Training.Losses;
 /// <param name="RewardStd">sample standard deviation (n − 1) of those scores.</param>
 public sealed record PairStatistics(int Pairs, double Accuracy, double MeanMargin, double RewardMean, double RewardStd)
 {
+    /// <summary>The statistics of paired scores: <paramref name="chosen"/>[i] against <paramref name="rejected"/>[i]; the two lists must have the same length.</summary>
     public static PairStatistics FromScores(IReadOnlyList<double> chosen, IReadOnlyList<double> rejected)
     {
         if (chosen.Count != rejected.Count)

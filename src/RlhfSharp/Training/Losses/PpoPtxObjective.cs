@@ -16,6 +16,7 @@ namespace RlhfSharp.Training.Losses;
 public sealed record PpoPtxLossOutput(Tensor Loss, Tensor PgLoss, Tensor VLoss, Tensor PtxLoss,
     Tensor ClipFraction, Tensor ApproxKl, Tensor ApproxKlK3, Tensor ValueClipFraction) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose()
     {
         foreach (var tensor in new[] { Loss, PgLoss, VLoss, PtxLoss, ClipFraction, ApproxKl, ApproxKlK3, ValueClipFraction })

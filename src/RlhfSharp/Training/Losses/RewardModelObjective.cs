@@ -3,12 +3,13 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Losses;
 
-/// <summary>Result of <see cref="RewardModelObjective.PairwiseLoss"/>. Metrics are detached scalars.</summary>
+/// <summary>Result of <see cref="RewardModelObjective.PairwiseLoss(Tensor, Tensor, Tensor?)"/>. Metrics are detached scalars.</summary>
 /// <param name="Loss">scalar, differentiable.</param>
 /// <param name="Accuracy">fraction of pairs with s_w &gt; s_l (a tie counts as wrong).</param>
 /// <param name="Margin">mean of s_w - s_l.</param>
 public sealed record PairwiseLossOutput(Tensor Loss, Tensor Accuracy, Tensor Margin) : IDisposable
 {
+    /// <summary>Disposes every tensor of the result.</summary>
     public void Dispose() { Loss.Dispose(); Accuracy.Dispose(); Margin.Dispose(); }
 }
 
@@ -34,6 +35,8 @@ public static class RewardModelObjective
     /// the number of prompts (the trainer does, over a whole optimizer step) is InstructGPT's eq. 1. Weights summing to 1
     /// give a weighted mean. Accuracy and margin stay plain means over pairs.
     /// </summary>
+    /// <param name="sChosen">[B] scores of the preferred responses, s_w.</param>
+    /// <param name="sRejected">[B] scores of the other responses, s_l.</param>
     /// <param name="weights">[B], or null for the plain mean.</param>
     public static PairwiseLossOutput PairwiseLoss(Tensor sChosen, Tensor sRejected, Tensor? weights)
     {

@@ -14,6 +14,7 @@ namespace RlhfSharp.Training.Ppo;
 /// </summary>
 public sealed class AdaptiveKlController : IKlController
 {
+    /// <summary><see cref="KlControllerState.Kind"/> of this controller.</summary>
     public const string Kind = "adaptive";
 
     /// <summary>The proportional error is clipped to ±0.2 (Ziegler et al. 2019).</summary>
@@ -25,6 +26,7 @@ public sealed class AdaptiveKlController : IKlController
     /// <summary>Horizon in episodes (lm-human-preferences <c>AdaptiveKLParams.horizon</c>).</summary>
     public const double DefaultHorizon = 10000;
 
+    /// <summary>Starts at <paramref name="initBeta"/>; <paramref name="target"/> (nats per sequence) and <paramref name="horizon"/> (episodes) must be &gt; 0.</summary>
     public AdaptiveKlController(double initBeta = 0.2, double target = DefaultTarget, double horizon = DefaultHorizon)
     {
         if (!(target > 0)) throw new ArgumentOutOfRangeException(nameof(target), target, "KL target must be > 0.");
@@ -34,18 +36,24 @@ public sealed class AdaptiveKlController : IKlController
         Horizon = horizon;
     }
 
+    /// <inheritdoc/>
     public double Value { get; private set; }
+    /// <summary>Target KL per sequence, in nats.</summary>
     public double Target { get; private set; }
+    /// <summary>Horizon in episodes: how fast β moves (K_β = nSteps / horizon).</summary>
     public double Horizon { get; private set; }
 
+    /// <inheritdoc/>
     public void Update(double currentKl, long nSteps)
     {
         double error = Math.Clamp(currentKl / Target - 1.0, -ErrorClip, ErrorClip);
         Value *= 1.0 + error * nSteps / Horizon;
     }
 
+    /// <inheritdoc/>
     public KlControllerState GetState() => new(Kind, Value, Target, Horizon);
 
+    /// <inheritdoc/>
     public void LoadState(KlControllerState state)
     {
         if (state.Kind != Kind) throw new ArgumentException($"KL controller state is '{state.Kind}', expected '{Kind}'.");

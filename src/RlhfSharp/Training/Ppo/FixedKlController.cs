@@ -7,14 +7,20 @@ namespace RlhfSharp.Training.Ppo;
 /// </summary>
 public sealed class FixedKlController(double klCoef = 0.2) : IKlController
 {
+    /// <summary><see cref="KlControllerState.Kind"/> of this controller.</summary>
     public const string Kind = "fixed";
 
+    /// <inheritdoc/>
     public double Value { get; private set; } = klCoef;
 
+    /// <inheritdoc/>
+    /// <remarks>Does nothing: β stays fixed.</remarks>
     public void Update(double currentKl, long nSteps) { }
 
+    /// <inheritdoc/>
     public KlControllerState GetState() => new(Kind, Value);
 
+    /// <inheritdoc/>
     public void LoadState(KlControllerState state)
     {
         if (state.Kind != Kind) throw new ArgumentException($"KL controller state is '{state.Kind}', expected '{Kind}'.");

@@ -12,6 +12,7 @@ public interface IKlController
     /// <c>mean_b Σ_t KL_t</c> (lm-human-preferences <c>objective/kl</c>), and the number of episodes in it.</summary>
     void Update(double currentKl, long nSteps);
 
+    /// <summary>The controller's state, for a checkpoint.</summary>
     KlControllerState GetState();
 
     /// <summary>Restores a state from <see cref="GetState"/>; throws on the wrong kind.</summary>

@@ -6,8 +6,10 @@ namespace RlhfSharp.Training.Ppo;
 /// <summary>A learned reward model, frozen, scored at each sequence's last real token; may live on another device/dtype.</summary>
 public sealed class ModelRewardScorer(ScalarHeadModel model) : IRewardScorer
 {
+    /// <summary>The frozen reward model.</summary>
     public ScalarHeadModel Model { get; } = model;
 
+    /// <inheritdoc/>
     public Tensor Score(Tensor sequences, Tensor attentionMask, int[][] responses)
     {
         var dev = Model.Device;

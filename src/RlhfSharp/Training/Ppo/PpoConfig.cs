@@ -3,6 +3,7 @@ using RlhfSharp.Training.Core;
 
 namespace RlhfSharp.Training.Ppo;
 
+/// <summary>Where PPO's value function lives (<see cref="PpoConfig.ValueModel"/>).</summary>
 public enum ValueModelKind
 {
     /// <summary>A separate value model initialised from the reward model, as InstructGPT did (Ouyang et al. 2022, §3.5).
@@ -35,7 +36,9 @@ public sealed record PpoConfig
     public const int DefaultMaxNewTokens = 64;
     /// <summary>Sampling temperature, also used when re-scoring (lm-human-preferences temperature 0.7).</summary>
     public double Temperature { get; init; } = 0.7;
+    /// <summary>Top-k truncation of sampling; must stay 0 (off): the ratio and KL are computed under the full distribution (TRL refuses truncated sampling too).</summary>
     public int TopK { get; init; }
+    /// <summary>Nucleus truncation of sampling; must stay 1 (off), for the same reason as <see cref="TopK"/>.</summary>
     public double TopP { get; init; } = 1.0;
 
     /// <summary>Initial KL coefficient beta (TRL init_kl_coef 0.2; InstructGPT used a fixed 0.02).</summary>
@@ -71,27 +74,37 @@ public sealed record PpoConfig
     /// <summary>gamma of PPO-ptx: weight of the pretraining log-likelihood (InstructGPT used 27.8 under its own loss scaling;
     /// here both losses are per-token means, so 1.0 is the comparable default). 0 switches the term off.</summary>
     public double PtxCoef { get; init; } = 1.0;
+    /// <summary>Pretraining blocks per minibatch for the ptx term (default 8).</summary>
     public int PtxBatchSize { get; init; } = 8;
     /// <summary>Tokens per ptx block; 0 = the policy's context (nanoGPT block_size).</summary>
     public int PtxBlockSize { get; init; }
 
+    /// <summary>Separate value model from the reward model (default, InstructGPT §3.5) or a head on the policy's trunk.</summary>
     public ValueModelKind ValueModel { get; init; } = ValueModelKind.FromReward;
     /// <summary>Storage type of the frozen reference and reward models: float32, bfloat16 or float16 (bf16 halves them).</summary>
     public string FrozenDtype { get; init; } = "float32";
 
     /// <summary>Policy learning rate (TRL 1.41e-5; InstructGPT 9.65e-6 for 1.3B). Tiny models from scratch want more.</summary>
     public double PolicyLr { get; init; } = 1.41e-5;
+    /// <summary>Value-model learning rate (TRL 1.41e-5).</summary>
     public double ValueLr { get; init; } = 1.41e-5;
     /// <summary>Linear warmup of both learning rates over this many iterations (InstructGPT: 10), then constant.</summary>
     public int WarmupIterations { get; init; } = 10;
+    /// <summary>AdamW weight decay of both optimizers (default 0, TRL).</summary>
     public double WeightDecay { get; init; }
+    /// <summary>Clip the global gradient L2 norm to this; 0 disables (TRL max_grad_norm 1.0).</summary>
     public double MaxGradNorm { get; init; } = 1.0;
 
+    /// <summary>Checkpoint every N iterations and at the end; 0 = only at the end (default 20).</summary>
     public int SaveEvery { get; init; } = 20;
+    /// <summary>Checkpoints kept in output/checkpoints (default 2).</summary>
     public int KeepCheckpoints { get; init; } = 2;
+    /// <summary>Seed of sampling, minibatch order, prompt order and a shared value head (default 1).</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>AdamW options of the policy: <see cref="PolicyLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps.</summary>
     public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay };
+    /// <summary>AdamW options of the value model or head: <see cref="ValueLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps.</summary>
     public AdamWOptions ValueOptimizer => new() { Lr = ValueLr, WeightDecay = WeightDecay };
 
     /// <summary>Throws a <see cref="ConfigError"/> naming the first key that breaks its rule.</summary>
@@ -102,6 +115,7 @@ public sealed record PpoConfig
     // KL to the reference is infinite wherever truncation removed mass (TRL's PPO trainer refuses it too).
     const string TruncationProblem = "must stay off in PPO: the ratio and KL are computed under the full distribution, so responses are sampled from it (TRL refuses truncated sampling too)";
 
+    /// <summary>Every PPO setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<PpoConfig> Schema { get; } = new SchemaBuilder<PpoConfig>("ppo", () => new())
         .Add("iterations", "N", "PPO iterations (rollout + update).", null, c => c.Iterations, (c, v) => c with { Iterations = v }, Rules.AtLeast(1))
         .Add("rollout_batch_size", "N", "Prompts sampled per iteration.", "lm-human-preferences batch_size, N-details", c => c.RolloutBatchSize, (c, v) => c with { RolloutBatchSize = v }, Rules.AtLeast(1))

@@ -20,8 +20,10 @@ namespace RlhfSharp.Training.Ppo;
 /// </summary>
 public static class PpoPhase
 {
+    /// <summary>The phase's name: its output subfolder in a pipeline and its recipe section.</summary>
     public const string Name = "ppo";
 
+    /// <summary>Validates <paramref name="config"/>, opens the folders and data of <paramref name="sources"/>, trains and writes the policy as an HF folder into <see cref="RunOptions.Output"/>.</summary>
     public static PhaseResult Run(PpoConfig config, PpoSources sources, RunOptions run)
     {
         config.Validate();

@@ -6,6 +6,7 @@ namespace RlhfSharp.Training.Ppo;
 
 public sealed partial class PpoTrainer
 {
+    /// <summary>The PNG charts PPO writes: score, KL and beta, losses, policy statistics, response length and EOS rate.</summary>
     public static readonly PlotGroup[] Plots =
     [
         new("ppo_reward.png", "PPO: reward-model score", "score", "reward/score_mean", "reward/total_mean"),

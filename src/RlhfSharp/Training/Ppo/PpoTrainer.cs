@@ -49,12 +49,21 @@ public sealed partial class PpoTrainer : IDisposable
     /// so consecutive iterations get far-apart seeds, different from the prompt sampler's epoch seeds.</summary>
     const ulong MinibatchSeedMultiplier = 0xD1B54A32D192ED03UL;
 
+    /// <summary>PPO iterations done (rollout + update); restored on resume.</summary>
     public int Iteration { get; private set; }
+    /// <summary>The KL controller: fixed β, or adaptive when <see cref="PpoConfig.KlTarget"/> is set.</summary>
     public IKlController KlController => kl;
 
     /// <summary>Optional extra metrics per rollout (e.g. the demo's gold reward), given the prompt indices and response ids.</summary>
     public Func<long[], int[][], IReadOnlyDictionary<string, double>>? ExtraMetrics { get; set; }
 
+    /// <summary>Validates the config and sets up optimizers, the KL controller and the samplers.</summary>
+    /// <param name="config">validated here.</param>
+    /// <param name="models">policy, frozen reference, reward scorer and (for <see cref="ValueModelKind.FromReward"/>) the value model.</param>
+    /// <param name="promptIds">rendered prompt ids, one list per prompt.</param>
+    /// <param name="ptxBlocks">packed pretraining blocks; required when <see cref="PpoConfig.PtxCoef"/> &gt; 0.</param>
+    /// <param name="eosTokenId">the id that ends a response.</param>
+    /// <param name="padTokenId">the pad id; must differ from <paramref name="eosTokenId"/>.</param>
     public PpoTrainer(PpoConfig config, PpoModels models, IReadOnlyList<IReadOnlyList<int>> promptIds, IReadOnlyList<PackedBlock>? ptxBlocks,
                       int eosTokenId, int padTokenId)
     {
@@ -130,6 +139,7 @@ public sealed partial class PpoTrainer : IDisposable
         return (respLogits, values);
     }
 
+    /// <summary>Frees the optimizers' buffers and a shared-trunk value head.</summary>
     public void Dispose()
     {
         policyOpt.Dispose();

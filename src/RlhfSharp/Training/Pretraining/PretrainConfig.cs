@@ -11,6 +11,7 @@ namespace RlhfSharp.Training.Pretraining;
 /// </summary>
 public sealed record PretrainConfig
 {
+    /// <summary>Shared training settings with nanoGPT's values: lr 6e-4, warmup 2000/600000 of the run, weight decay 0.1, betas (0.9, 0.95), grad clip 1.0, eval every 2000 steps.</summary>
     public TrainingConfig Training { get; init; } = new()
     {
         Lr = 6e-4,                        // nanoGPT learning_rate
@@ -31,6 +32,7 @@ public sealed record PretrainConfig
     /// <summary>Evaluate on at most this many held-out blocks (nanoGPT eval_iters 200 batches; here blocks).</summary>
     public int MaxEvalBlocks { get; init; } = 2000;
 
+    /// <summary>Every pretraining setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<PretrainConfig> Schema { get; } = new SchemaBuilder<PretrainConfig>("pretrain", () => new())
         .AddRange(TrainingSettings.For<PretrainConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
         {

@@ -26,8 +26,10 @@ public sealed record PretrainSources
 /// as an HF folder. The CLI's <c>rlhf pretrain</c>, the recipe runner and the demo all call this.</summary>
 public static class PretrainPhase
 {
+    /// <summary>The phase's name: its output subfolder in a pipeline and its recipe section.</summary>
     public const string Name = "pretrain";
 
+    /// <summary>Validates <paramref name="config"/>, checks the output and device, opens the model of <paramref name="sources"/> (a folder or fresh weights) and trains it with <see cref="PretrainTrainer"/>.</summary>
     public static PhaseResult Run(PretrainConfig config, PretrainSources sources, RunOptions run) =>
         PhaseStart.RunSupervised(Name, PretrainConfig.Schema, config, sources.Model, run, (source, device, resume) =>
         {

@@ -17,8 +17,16 @@ namespace RlhfSharp.Training.Pretraining;
 public static class PretrainTrainer
 {
     /// <summary>Trains <paramref name="model"/> in place and writes it (with the tokenizer) into <paramref name="outputDir"/>.</summary>
+    /// <param name="config">the pretraining settings.</param>
+    /// <param name="model">the causal LM; trained in place.</param>
+    /// <param name="tokenizer">tokenizes the documents and is saved with the model.</param>
+    /// <param name="documents">raw text documents, joined with EOS and packed into blocks.</param>
+    /// <param name="evalDocuments">held-out documents for eval_loss and eval_perplexity (at most <see cref="PretrainConfig.MaxEvalBlocks"/> blocks), or null.</param>
+    /// <param name="outputDir">where the HF model folder, checkpoints/, metrics.jsonl, tensorboard/ and plots go.</param>
+    /// <param name="progress">progress reports; none when null.</param>
     /// <param name="tokenizerSourceDir">folder whose tokenizer files go into the output; null with a <see cref="ByteTokenizer"/> saves that.</param>
     /// <param name="resume">continue from the latest checkpoint in <c>outputDir/checkpoints</c> if one exists.</param>
+    /// <param name="cancellation">stops the run between optimizer steps; the last checkpoint stays.</param>
     public static TrainResult Run(PretrainConfig config, CausalLM model, ITextTokenizer tokenizer,
         IReadOnlyList<string> documents, IReadOnlyList<string>? evalDocuments, string outputDir,
         ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
@@ -46,6 +54,7 @@ public static class PretrainTrainer
         }, task);
     }
 
+    /// <summary>Tokens per block: <see cref="PretrainConfig.BlockSize"/>, or the model's context when 0; more than the context is a user error.</summary>
     public static int BlockSize(PretrainConfig config, HfModel model)
     {
         int ctx = model.Config.MaxPositions;

@@ -9,6 +9,7 @@ namespace RlhfSharp.Training.RewardModeling;
 /// <param name="Rejected">per pair, the row of the other response.</param>
 public sealed record RankingGroup(int[][] Rows, int[] Chosen, int[] Rejected);
 
+/// <summary>Builds <see cref="RankingGroup"/>s from encoded pairs.</summary>
 public static class RankingGroups
 {
     /// <summary>

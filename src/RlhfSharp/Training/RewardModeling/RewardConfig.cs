@@ -10,6 +10,7 @@ namespace RlhfSharp.Training.RewardModeling;
 /// </summary>
 public sealed record RewardConfig
 {
+    /// <summary>Shared training settings: lr 9e-6 (InstructGPT App. C.2), weight decay 0, betas (0.9, 0.999), grad clip 1.0, 1 epoch.</summary>
     public TrainingConfig Training { get; init; } = new()
     {
         Lr = 9e-6, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
@@ -50,6 +51,7 @@ public sealed record RewardConfig
     /// <summary>How many reference responses the normalisation measures (lm-human-preferences normalize_samples 256).</summary>
     public int NormalizeSamples { get; init; } = 256;
 
+    /// <summary>Every reward-model setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<RewardConfig> Schema { get; } = new SchemaBuilder<RewardConfig>("reward", () => new())
         .AddRange(TrainingSettings.For<RewardConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
         {

@@ -18,6 +18,7 @@ namespace RlhfSharp.Training.RewardModeling;
 /// </summary>
 public static class RewardNormalization
 {
+    /// <summary><c>reward_normalization.json</c>, beside the weights.</summary>
     public const string File = ScoreNormalizationFile.Name;
 
     /// <summary>What <see cref="RewardTrainer"/> measures on: <paramref name="pairs"/> training pairs in file order, both

@@ -6,8 +6,10 @@ namespace RlhfSharp.Training.RewardModeling;
 /// SFT folder. The CLI's <c>rlhf reward</c>, the recipe runner and the demo all call this.</summary>
 public static class RewardPhase
 {
+    /// <summary>The phase's name: its output subfolder in a pipeline and its recipe section.</summary>
     public const string Name = "reward";
 
+    /// <summary>Validates <paramref name="config"/>, checks the output and device, builds the reward model from <paramref name="sources"/> (score head drawn from the config's seed) and trains it with <see cref="RewardTrainer"/>.</summary>
     public static PhaseResult Run(RewardConfig config, ComparisonSources sources, RunOptions run) =>
         PhaseStart.RunSupervised(Name, RewardConfig.Schema, config, sources.Model, run, (source, device, resume) =>
         {

@@ -13,10 +13,15 @@ namespace RlhfSharp.Training.RewardModeling;
 public sealed record PairScores(double[] Chosen, double[] Rejected)
 {
     PairStatistics Statistics => PairStatistics.FromScores(Chosen, Rejected);
+    /// <summary>Number of pairs.</summary>
     public int Pairs => Chosen.Length;
+    /// <summary>Fraction of pairs with score(chosen) &gt; score(rejected); a tie counts as wrong.</summary>
     public double Accuracy => Statistics.Accuracy;
+    /// <summary>Mean of score(chosen) - score(rejected).</summary>
     public double MeanMargin => Statistics.MeanMargin;
+    /// <summary>Mean score over all chosen and rejected rows.</summary>
     public double RewardMean => Statistics.RewardMean;
+    /// <summary>Sample standard deviation of those scores.</summary>
     public double RewardStd => Statistics.RewardStd;
 }
 
@@ -31,8 +36,21 @@ public sealed record PairScores(double[] Chosen, double[] Rejected)
 /// </summary>
 public static class RewardTrainer
 {
+    /// <summary>The PNG charts the reward phase writes: the training charts plus accuracy and margin.</summary>
     public static readonly PlotGroup[] Plots = [.. MetricPlots.Training, .. MetricPlots.RewardModel];
 
+    /// <summary>Trains <paramref name="model"/> in place on the comparisons (normalising it at the end when <see cref="RewardConfig.NormalizeRewards"/>) and writes it as an HF folder into <paramref name="outputDir"/>.</summary>
+    /// <param name="config">the reward settings.</param>
+    /// <param name="model">the reward model, usually the SFT trunk with a fresh score head; trained in place.</param>
+    /// <param name="tokenizer">the model folder's tokenizer.</param>
+    /// <param name="chatFormat">the model folder's chat format, which renders every conversation.</param>
+    /// <param name="pairs">the training comparisons.</param>
+    /// <param name="evalPairs">held-out comparisons for eval accuracy and margin, or null.</param>
+    /// <param name="outputDir">where the HF model folder, checkpoints/, metrics.jsonl, tensorboard/ and plots go.</param>
+    /// <param name="progress">progress reports; none when null.</param>
+    /// <param name="tokenizerSourceDir">folder whose tokenizer files go into the output; null with a <see cref="ByteTokenizer"/> saves that.</param>
+    /// <param name="resume">continue from the latest checkpoint in <c>outputDir/checkpoints</c> if one exists.</param>
+    /// <param name="cancellation">stops the run between optimizer steps; the last checkpoint stays.</param>
     public static TrainResult Run(RewardConfig config, ScalarHeadModel model, ITextTokenizer tokenizer, IChatFormat chatFormat,
         IReadOnlyList<Comparison> pairs, IReadOnlyList<Comparison>? evalPairs, string outputDir,
         ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
@@ -80,6 +98,7 @@ public static class RewardTrainer
         return ScalarHeadScoring.Score(model, rows.Select(row => (IReadOnlyList<int>)row).ToList(), padId, model.Device, batchSize);
     }
 
+    /// <summary>Scores both sides of every pair (see <see cref="Score"/>).</summary>
     public static PairScores ScorePairs(ScalarHeadModel model, IReadOnlyList<(int[] Chosen, int[] Rejected)> pairs, int padId, int batchSize = 16) =>
         new(Score(model, pairs.Select(p => p.Chosen).ToList(), padId, batchSize), Score(model, pairs.Select(p => p.Rejected).ToList(), padId, batchSize));
 

@@ -12,6 +12,7 @@ namespace RlhfSharp.Training.Sft;
 /// </summary>
 public sealed record SftConfig
 {
+    /// <summary>Shared training settings: lr 2e-5 (TRL), weight decay 0, betas (0.9, 0.999), grad clip 1.0, 3 epochs (sources in the class comment).</summary>
     public TrainingConfig Training { get; init; } = new()
     {
         Lr = 2e-5, WeightDecay = 0.0, Beta1 = 0.9, Beta2 = 0.999, GradClip = 1.0,
@@ -25,6 +26,7 @@ public sealed record SftConfig
     /// TRL max_length 1024; 0 = the model's context.</summary>
     public int MaxLength { get; init; }
 
+    /// <summary>Every SFT setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<SftConfig> Schema { get; } = new SchemaBuilder<SftConfig>("sft", () => new())
         .AddRange(TrainingSettings.For<SftConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
         {

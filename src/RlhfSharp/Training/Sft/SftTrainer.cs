@@ -17,6 +17,18 @@ namespace RlhfSharp.Training.Sft;
 /// </summary>
 public static class SftTrainer
 {
+    /// <summary>Trains <paramref name="model"/> in place on the demonstrations and writes it as an HF folder into <paramref name="outputDir"/>.</summary>
+    /// <param name="config">the SFT settings.</param>
+    /// <param name="model">the model to finetune; trained in place.</param>
+    /// <param name="tokenizer">the model folder's tokenizer.</param>
+    /// <param name="chatFormat">the model folder's chat format, which renders every conversation.</param>
+    /// <param name="demonstrations">the training demonstrations.</param>
+    /// <param name="evalDemonstrations">held-out demonstrations for eval_loss, or null.</param>
+    /// <param name="outputDir">where the HF model folder, checkpoints/, metrics.jsonl, tensorboard/ and plots go.</param>
+    /// <param name="progress">progress reports; none when null.</param>
+    /// <param name="tokenizerSourceDir">folder whose tokenizer files go into the output; null with a <see cref="ByteTokenizer"/> saves that.</param>
+    /// <param name="resume">continue from the latest checkpoint in <c>outputDir/checkpoints</c> if one exists.</param>
+    /// <param name="cancellation">stops the run between optimizer steps; the last checkpoint stays.</param>
     public static TrainResult Run(SftConfig config, CausalLM model, ITextTokenizer tokenizer, IChatFormat chatFormat,
         IReadOnlyList<Demonstration> demonstrations, IReadOnlyList<Demonstration>? evalDemonstrations, string outputDir,
         ITrainingProgress? progress = null, string? tokenizerSourceDir = null, bool resume = false,
@@ -34,6 +46,7 @@ public static class SftTrainer
         }, task);
     }
 
+    /// <summary>Longest example in tokens: <see cref="SftConfig.MaxLength"/> capped at the model's context, or the context when 0.</summary>
     public static int MaxLength(SftConfig config, HfModel model) =>
         config.MaxLength > 0 ? Math.Min(config.MaxLength, model.Config.MaxPositions) : model.Config.MaxPositions;
 

@@ -6,6 +6,7 @@ namespace RlhfSharp.Training.Supervised;
 /// <summary>A tokenized chat example: <see cref="Trained"/>[t] says token t is one the loss counts (an assistant token).</summary>
 public sealed record EncodedExample(int[] Ids, bool[] Trained)
 {
+    /// <summary>Number of tokens.</summary>
     public int Length => Ids.Length;
 }
 
@@ -26,6 +27,10 @@ public sealed record EncodedExample(int[] Ids, bool[] Trained)
 /// </summary>
 public static class ChatExampleEncoder
 {
+    /// <summary>Rendered segments as ids with per-token trained flags, truncated to <paramref name="maxLength"/> (see the class rule).</summary>
+    /// <param name="segments">the chat format's segments (<see cref="IChatFormat.RenderSegments"/>), each tokenized on its own.</param>
+    /// <param name="tokenizer">the model's tokenizer.</param>
+    /// <param name="maxLength">longest example in tokens, at least 2.</param>
     /// <param name="onlyLastAssistant">true for DPO (only the compared response counts); false for SFT (every assistant turn).</param>
     public static EncodedExample Encode(IReadOnlyList<(string Text, bool IsAssistant)> segments, ITextTokenizer tokenizer,
         int maxLength, bool onlyLastAssistant = false)
@@ -82,6 +87,10 @@ public static class ChatExampleEncoder
     /// response, so both responses answer the same prompt tokens; then each response is cut at the right (a reply cut
     /// there loses its end-of-reply id, as a PPO response that hits the length limit has none).
     /// </summary>
+    /// <param name="c">the comparison.</param>
+    /// <param name="format">the chat format that renders the prompt and replies.</param>
+    /// <param name="tokenizer">the model's tokenizer.</param>
+    /// <param name="maxLength">longest row in tokens, at least 2.</param>
     /// <param name="endOfReplyId">From <see cref="ScoredConversation.EndOfReplyId"/>; computed from the format and the
     /// tokenizer when null.</param>
     public static (EncodedExample Chosen, EncodedExample Rejected) Encode(Comparison c, IChatFormat format, ITextTokenizer tokenizer,
@@ -104,6 +113,7 @@ public static class ChatExampleEncoder
     public static IReadOnlyList<ChatMessage> PromptMessages(Comparison c) =>
         c.PromptMessages is { Count: > 0 } turns ? ToMessages(turns) : [new ChatMessage("user", c.Prompt)];
 
+    /// <summary>Turns as chat-template messages (role names system, user, assistant).</summary>
     public static IReadOnlyList<ChatMessage> ToMessages(IEnumerable<ChatTurn> turns) =>
         turns.Select(t => new ChatMessage(t.RoleName, t.Content)).ToList();
 

@@ -11,20 +11,26 @@ namespace RlhfSharp.Training.Supervised;
 /// <summary>Everything <see cref="SupervisedLoop.Run"/> needs besides the task.</summary>
 public sealed record SupervisedRun
 {
+    /// <summary>The model to train in place (causal LM or scalar head).</summary>
     public required HfModel Model { get; init; }
+    /// <summary>Optimizer, schedule, epochs/steps, intervals and seed.</summary>
     public required TrainingConfig Training { get; init; }
     /// <summary>Examples per optimizer step (split into <c>GradAccumulationSteps</c> micro-batches, which must divide it).</summary>
     public required int BatchSize { get; init; }
+    /// <summary>Where the HF model folder, checkpoints/, metrics.jsonl, tensorboard/ and plots go.</summary>
     public required string OutputDir { get; init; }
     /// <summary>Tokenizer files are copied from here into the output folder; when null and the tokenizer is a
     /// <see cref="ByteTokenizer"/>, it is saved there instead.</summary>
     public string? TokenizerSourceDir { get; init; }
+    /// <summary>The tokenizer saved with the model (see <see cref="TokenizerSourceDir"/>), or null.</summary>
     public ITextTokenizer? Tokenizer { get; init; }
+    /// <summary>Progress reports (default: none).</summary>
     public ITrainingProgress Progress { get; init; } = NullProgress.Instance;
     /// <summary>Continue from the latest complete checkpoint in <c>output/checkpoints</c> when there is one.</summary>
     public bool Resume { get; init; }
     /// <summary>Stops the run between optimizer steps (the last checkpoint stays the latest, so resume is exact).</summary>
     public CancellationToken Cancellation { get; init; }
+    /// <summary>The PNG charts written at the end (default: loss, learning rate, gradient norm).</summary>
     public IReadOnlyList<PlotGroup> Plots { get; init; } = MetricPlots.Training;
     /// <summary>Runs on the trained model just before the final save (e.g. reward normalisation).</summary>
     public Action? BeforeFinalSave { get; init; }
@@ -39,12 +45,14 @@ public sealed record SupervisedRun
 /// </summary>
 public static class SupervisedLoop
 {
+    /// <summary>Subfolder of the output that holds the checkpoints.</summary>
     public const string CheckpointsFolder = "checkpoints";
 
     /// <summary>Optimizer steps for a run: <c>MaxSteps</c> if set, else ceil(epochs * examples / batch size).</summary>
     public static long TotalSteps(TrainingConfig t, int examples, int batchSize) =>
         t.MaxSteps > 0 ? t.MaxSteps : Math.Max(1, ((long)t.MaxEpochs * examples + batchSize - 1) / batchSize);
 
+    /// <summary>Trains <paramref name="task"/> as <paramref name="run"/> says, resuming from the latest checkpoint when asked; returns the final loss, last evaluation, steps and time.</summary>
     public static TrainResult Run(SupervisedRun run, ISupervisedTask task)
     {
         var t = run.Training;
