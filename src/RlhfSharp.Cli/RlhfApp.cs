@@ -26,7 +26,8 @@ public static class RlhfApp
             .Add("serve", new LabelServeCommand())
             .Add("export", new LabelExportCommand())
             .Add("stats", new LabelStatsCommand()))
-        .Add("eval", new CommandGroup("Measure models: perplexity of an LM, reward-model scores and accuracy.")
+        .Add("eval", new CommandGroup("Measure models: perplexity of an LM, reward-model scores and accuracy, multiple-choice truthfulness.")
+            .Add("mc", new EvalMcCommand())
             .Add("perplexity", new EvalPerplexityCommand())
             .Add("reward", new EvalRewardCommand())
             .Add("reward-accuracy", new EvalRewardAccuracyCommand()));
