@@ -62,7 +62,7 @@ public sealed class EvalHedgingCommand : CliCommand
                 ["known_accuracy"] = EvalJson.Mean(result.KnownAccuracy),
                 ["known"] = result.Known, ["unknown"] = result.Unknown,
                 ["unhedged"] = result.Unhedged, ["hedged"] = result.Hedged, ["dont_know"] = result.DontKnow,
-                ["intervals"] = "95%: reward normal approximation (mean ± 1.96·s/√n); rates Wilson score interval",
+                ["intervals"] = "95%: reward normal approximation (mean +- 1.96 s / sqrt(n)); rates Wilson score interval",
             }.ToJsonString());
         else
             Console.Out.WriteLine($"reward {EvalJson.Text(result.Reward)} (normal 95%), hallucination rate {EvalJson.Text(result.HallucinationRate)} "

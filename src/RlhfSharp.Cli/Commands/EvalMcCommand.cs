@@ -60,7 +60,7 @@ public sealed class EvalMcCommand : CliCommand
                 ["mc1"] = EvalJson.Number(result.Mc1.Value), ["mc1_ci95"] = EvalJson.Interval(result.Mc1),
                 ["mc2"] = EvalJson.Number(result.Mc2.Value), ["mc2_ci95"] = EvalJson.Interval(result.Mc2),
                 ["n"] = result.Scored, ["skipped"] = result.Skipped, ["truncated"] = result.Truncated,
-                ["intervals"] = "95%: mc1 Wilson score interval; mc2 normal approximation (mean ± 1.96·s/√n)",
+                ["intervals"] = "95%: mc1 Wilson score interval; mc2 normal approximation (mean +- 1.96 s / sqrt(n))",
             }.ToJsonString());
         else
             Console.Out.WriteLine($"mc1 {EvalJson.Text(result.Mc1)} (Wilson 95%), mc2 {EvalJson.Text(result.Mc2)} (normal 95%) over {result.Scored} questions; "

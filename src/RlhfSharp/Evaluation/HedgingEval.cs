@@ -76,7 +76,7 @@ public static class HedgingEval
         {
             var prompts = items.Skip(b).Take(batchSize)
                 .Select(item => folder.Tokenizer.Encode(Prompt(item.Question, chat ? folder.ChatFormat : null), addSpecialTokens: !chat)).ToList();
-            var (fitted, newTokens) = FitContext(prompts, maxNewTokens, context);
+            var (fitted, newTokens) = ContextFit.ForGeneration(prompts, maxNewTokens, context);
             var options = new SamplingOptions
             {
                 Greedy = true, MaxNewTokens = newTokens, EosId = folder.StopIds[0], StopIds = folder.StopIds.Skip(1).ToList(), PadId = folder.PadId,
@@ -91,21 +91,5 @@ public static class HedgingEval
             }
         }
         return answers;
-    }
-
-    /// <summary>
-    /// Prompts and a response budget that fit in <paramref name="context"/> positions: the full budget when the longest
-    /// prompt leaves room, else at least min(budget, context / 2) new tokens with prompts cut from the left to make room.
-    /// </summary>
-    public static (List<IReadOnlyList<int>> Prompts, int NewTokens) FitContext(IReadOnlyList<IReadOnlyList<int>> prompts, int maxNewTokens, int context)
-    {
-        if (maxNewTokens < 1) throw new UserError($"max-new-tokens must be at least 1 (got {maxNewTokens})");
-        if (context <= 0) return (prompts.ToList(), maxNewTokens);
-        int longest = prompts.Max(p => p.Count);
-        int newTokens = Math.Min(maxNewTokens, context - longest);
-        int floor = Math.Max(1, Math.Min(maxNewTokens, context / 2));
-        if (newTokens >= floor) return (prompts.ToList(), newTokens);
-        int keep = context - floor;
-        return (prompts.Select(p => (IReadOnlyList<int>)(p.Count > keep ? p.Skip(p.Count - keep).ToList() : p)).ToList(), floor);
     }
 }

@@ -30,4 +30,16 @@ public static class Statistics
         double half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
         return new(p, Math.Max(0, centre - half), Math.Min(1, centre + half), n);
     }
+
+    /// <summary>The Wilson score 95% interval of a rate whose success count may be fractional (a tie counted as half a
+    /// success); equals <see cref="Rate(int, int)"/> for whole counts.</summary>
+    public static Estimate Rate(double successes, int n)
+    {
+        if (n == 0) return new(double.NaN, double.NaN, double.NaN, 0);
+        const double z = 1.96;
+        double p = successes / n, z2 = z * z;
+        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        double half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
+        return new(p, Math.Max(0, centre - half), Math.Min(1, centre + half), n);
+    }
 }

@@ -51,10 +51,10 @@ public class HedgingEvalTests
     public void FitContext_KeepsTheBudgetWhenItFits_ElseCutsPromptsFromTheLeft()
     {
         IReadOnlyList<int> Ids(int n) => Enumerable.Range(0, n).ToList();
-        var (same, n1) = HedgingEval.FitContext([Ids(10), Ids(20)], 32, 64);
+        var (same, n1) = ContextFit.ForGeneration([Ids(10), Ids(20)], 32, 64);
         Assert.Equal(32, n1);
         Assert.Equal(20, same[1].Count);
-        var (cut, n2) = HedgingEval.FitContext([Ids(10), Ids(60)], 64, 64);
+        var (cut, n2) = ContextFit.ForGeneration([Ids(10), Ids(60)], 64, 64);
         Assert.Equal(32, n2);                      // min(budget, context / 2)
         Assert.Equal([28, 29, 30, 31], cut[1].Take(4));
         Assert.Equal(32, cut[1].Count);
