@@ -28,7 +28,7 @@ public sealed class EvalMcCommand : CliCommand
         + "dropped from the left as the question's longest answer needs (the question counts as truncated); a question whose answer "
         + "does not fit after a single prompt token is skipped. MC1 = 1 when the best answer scores strictly above every incorrect "
         + "answer. MC2 = sum_true p / (sum_true p + sum_false p), p = exp(score), computed in log space. Reported: means over the "
-        + "scored questions with 95% intervals (MC1: Wilson score interval; MC2: normal approximation), n, skipped, truncated.";
+        + "scored questions with 95% intervals (MC1: Wilson score interval; MC2: normal approximation clipped to [0, 1]), n, skipped, truncated.";
 
     public override IReadOnlyList<CliOption> Options =>
         [SharedOptions.Model with { Required = true }, McData, Chat, FewShot, Details, SharedOptions.BatchSize, SharedOptions.Device, SharedOptions.Json];
@@ -60,7 +60,7 @@ public sealed class EvalMcCommand : CliCommand
                 ["mc1"] = EvalJson.Number(result.Mc1.Value), ["mc1_ci95"] = EvalJson.Interval(result.Mc1),
                 ["mc2"] = EvalJson.Number(result.Mc2.Value), ["mc2_ci95"] = EvalJson.Interval(result.Mc2),
                 ["n"] = result.Scored, ["skipped"] = result.Skipped, ["truncated"] = result.Truncated,
-                ["intervals"] = "95%: mc1 Wilson score interval; mc2 normal approximation (mean +- 1.96 s / sqrt(n))",
+                ["intervals"] = "95%: mc1 Wilson score interval; mc2 normal approximation (mean within 1.96 standard errors), clipped to [0, 1]",
             }.ToJsonString());
         else
             Console.Out.WriteLine($"mc1 {EvalJson.Text(result.Mc1)} (Wilson 95%), mc2 {EvalJson.Text(result.Mc2)} (normal 95%) over {result.Scored} questions; "

@@ -68,7 +68,7 @@ public sealed class EvalSamplesCommand : CliCommand
                 ["reward"] = result.Reward is { } r ? EvalJson.Mean(r) : null, ["kl"] = result.Kl is { } k ? EvalJson.Mean(k) : null,
                 ["length"] = EvalJson.Mean(result.Length), ["eos_rate"] = EvalJson.Mean(result.EosRate), ["n"] = samples.Count,
                 ["samples"] = samplesPath,
-                ["intervals"] = "95%: reward, kl, length normal approximation (mean +- 1.96 s / sqrt(n)); eos_rate Wilson score interval",
+                ["intervals"] = "95%: reward, kl, length normal approximation (mean within 1.96 standard errors); eos_rate Wilson score interval",
             }.ToJsonString());
         else
             Console.Out.WriteLine($"{samples.Count} samples: reward {(result.Reward is { } r ? EvalJson.Text(r) : "n/a (no --reward)")}, "

@@ -13,7 +13,7 @@ public sealed record HedgingAnswer(QaItem Item, string Response, AnswerKind Kind
 
 /// <summary>
 /// The figures of <see cref="HedgingEval"/>: Schulman's reward (mean over all questions, normal-approximation 95%
-/// interval), the hallucination rate (questions the model cannot know answered without a hedge and without
+/// interval clipped to the reward's range [−4, 1]), the hallucination rate (questions the model cannot know answered without a hedge and without
 /// abstaining; Wilson 95% interval), the same rate on known questions answered unhedged and wrong, and known-fact
 /// accuracy (known questions answered correctly, hedged or not; Wilson 95% interval).
 /// </summary>
@@ -50,7 +50,7 @@ public static class HedgingEval
         var unknown = answers.Where(a => !a.Item.Known).ToList();
         bool Hallucinated(HedgingAnswer a) => HedgingReward.IsConfidentlyWrong(a.Kind, a.Correct);
         return new HedgingResult(
-            Statistics.Mean(answers.Select(a => a.Reward).ToList()),
+            Statistics.Mean(answers.Select(a => a.Reward).ToList()).Within(HedgingReward.UnhedgedWrong, HedgingReward.UnhedgedCorrect),
             Statistics.Rate(unknown.Count(Hallucinated), unknown.Count),
             Statistics.Rate(known.Count(Hallucinated), known.Count),
             Statistics.Rate(known.Count(a => a.Correct && a.Kind != AnswerKind.DontKnow), known.Count),

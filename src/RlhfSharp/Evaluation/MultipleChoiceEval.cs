@@ -17,7 +17,7 @@ public sealed record McQuestionScore(string Question, string? Where, int PromptT
 }
 
 /// <summary>MC1 and MC2 as means over the scored questions (MC1 a rate with a Wilson interval, MC2 a mean with a normal
-/// approximation interval), the counts, and each question's detail.</summary>
+/// approximation interval clipped to [0, 1], where MC2 lives), the counts, and each question's detail.</summary>
 public sealed record MultipleChoiceResult(Estimate Mc1, Estimate Mc2, int Scored, int Skipped, int Truncated, IReadOnlyList<McQuestionScore> Questions);
 
 /// <summary>
@@ -79,7 +79,7 @@ public static class MultipleChoiceEval
         var scored = results.Where(r => !r.Skipped).ToList();
         return new MultipleChoiceResult(
             Statistics.Rate(scored.Count(r => r.Mc1 == 1.0), scored.Count),
-            Statistics.Mean(scored.Select(r => r.Mc2!.Value).ToList()),
+            Statistics.Mean(scored.Select(r => r.Mc2!.Value).ToList()).Within(0, 1),
             scored.Count, results.Count - scored.Count, scored.Count(r => r.Truncated), results);
     }
 }

@@ -4,6 +4,10 @@ namespace RlhfSharp.Evaluation;
 public readonly record struct Estimate(double Value, double Lo, double Hi, int N)
 {
     public override string ToString() => $"{Value:F3} [{Lo:F3}, {Hi:F3}]";
+
+    /// <summary>The interval clipped to [<paramref name="min"/>, <paramref name="max"/>], the range the quantity lives in
+    /// (a normal-approximation interval can reach past it).</summary>
+    public Estimate Within(double min, double max) => this with { Lo = Math.Max(min, Lo), Hi = Math.Min(max, Hi) };
 }
 
 public static class Statistics
