@@ -26,8 +26,12 @@ public static class RlhfApp
             .Add("serve", new LabelServeCommand())
             .Add("export", new LabelExportCommand())
             .Add("stats", new LabelStatsCommand()))
-        .Add("eval", new CommandGroup("Measure models: perplexity of an LM, reward-model scores and accuracy.")
+        .Add("eval", new CommandGroup("Measure models: perplexity of an LM, reward-model scores and accuracy, multiple-choice truthfulness, hedging, samples against a reference, win rates.")
+            .Add("hedging", new EvalHedgingCommand())
+            .Add("mc", new EvalMcCommand())
             .Add("perplexity", new EvalPerplexityCommand())
             .Add("reward", new EvalRewardCommand())
-            .Add("reward-accuracy", new EvalRewardAccuracyCommand()));
+            .Add("reward-accuracy", new EvalRewardAccuracyCommand())
+            .Add("samples", new EvalSamplesCommand())
+            .Add("winrate", new EvalWinrateCommand()));
 }

@@ -48,6 +48,43 @@ public class EvalCommandTests
         Assert.Equal(Math.Exp(nll / count), json["perplexity"]!.GetValue<double>(), 1e-5 * Math.Exp(nll / count));
     }
 
+    /// <summary>--baseline: the ratio equals exp(mean NLL of the model) / exp(mean NLL of the baseline), each computed here
+    /// in float64; a model against itself gives exactly 1.</summary>
+    [Fact]
+    public void PerplexityBaselineRatioEqualsRatioOfFloat64Perplexities()
+    {
+        using var dir = new TempDir();
+        string gpt2 = SharedPaths.Fixture("gpt2-tiny"), llama = SharedPaths.Fixture("llama-tiny");
+        var data = Jsonl(dir);
+        var r = RlhfProcess.Run("eval", "perplexity", "--model", gpt2, "--baseline", llama, "--data", data, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var json = JsonNode.Parse(r.Stdout)!.AsObject();
+        double Reference(string folder)
+        {
+            var tokenizer = TokenizerLoader.FromFolder(folder);
+            using var lm = HfModelLoader.LoadCausalLM(folder);
+            double nll = 0; long count = 0;
+            using var _ = no_grad();
+            foreach (var text in Texts)
+            {
+                using var scope = NewDisposeScope();
+                var ids = tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
+                var logp = nn.functional.log_softmax(lm.Forward(tensor(ids).unsqueeze(0)).to_type(ScalarType.Float64)[0], -1);   // [T,V]
+                for (int t = 0; t + 1 < ids.Length; t++) nll -= logp[t, ids[t + 1]].item<double>();
+                count += ids.Length - 1;
+            }
+            return Math.Exp(nll / count);
+        }
+        double model = Reference(gpt2), baseline = Reference(llama);
+        Assert.Equal(baseline, json["baseline"]!["perplexity"]!.GetValue<double>(), 1e-5 * baseline);
+        Assert.Equal(model / baseline, json["ratio"]!.GetValue<double>(), 1e-5 * model / baseline);
+        Assert.True(json["same_tokenization"]!.GetValue<bool>());
+
+        var self = RlhfProcess.Run("eval", "perplexity", "--model", gpt2, "--baseline", gpt2, "--data", data, "--json");
+        Assert.True(self.ExitCode == 0, self.Stderr);
+        Assert.Equal(1.0, JsonNode.Parse(self.Stdout)!["ratio"]!.GetValue<double>());
+    }
+
     [Fact]
     public void RewardScoresEqualScalarHeadScoreInOrder()
     {

@@ -27,3 +27,22 @@ public class HedgingRewardTests
         Assert.False(HedgingReward.IsConfidentlyWrong(AnswerKind.Hedged, false));
     }
 }
+
+/// <summary>The documented phrase lists are the ones the classifier uses.</summary>
+public class HedgingPhraseListTests
+{
+    [Fact]
+    public void EveryDocumentedPhraseClassifiesAsDocumented()
+    {
+        foreach (var phrase in HedgingReward.DontKnowPhrases)
+        {
+            Assert.Equal(AnswerKind.DontKnow, HedgingReward.Classify(phrase + "."));
+            Assert.Equal(AnswerKind.DontKnow, HedgingReward.Classify("Well, " + phrase.ToUpperInvariant() + ", sorry."));
+        }
+        foreach (var phrase in HedgingReward.HedgePhrases)
+        {
+            Assert.Equal(AnswerKind.Hedged, HedgingReward.Classify(phrase + " Oslo."));
+            Assert.Equal(AnswerKind.Unhedged, HedgingReward.Classify("Oslo, " + phrase + "."));   // a hedge counts only at the start
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace RlhfSharp.Evaluation;
+
+/// <summary>Wins, ties and losses of A against B, prompt by prompt.</summary>
+public sealed record WinRateResult(Estimate WinRate, int Wins, int Ties, int Losses);
+
+/// <summary>
+/// InstructGPT's headline measure (Ouyang et al. 2022, section 4.1): how often A's output is preferred to B's on the same
+/// prompt. Here a judge (a reward model) scores both; A wins a prompt when its score is strictly higher, and a tie counts
+/// half. The 95% interval is the Wilson score interval of that rate, with ties counted as half a success.
+/// </summary>
+public static class WinRate
+{
+    public static WinRateResult FromScores(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        if (a.Count != b.Count) throw new ArgumentException($"{a.Count} scores for A but {b.Count} for B");
+        int wins = 0, ties = 0;
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (a[i] > b[i]) wins++;
+            else if (a[i] == b[i]) ties++;
+        }
+        return new WinRateResult(Statistics.Rate(wins + 0.5 * ties, a.Count), wins, ties, a.Count - wins - ties);
+    }
+}
