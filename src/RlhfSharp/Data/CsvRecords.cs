@@ -17,6 +17,11 @@ public sealed record CsvRow(IReadOnlyDictionary<string, string> Fields, RecordLo
 /// </summary>
 public static class CsvRecords
 {
+    /// <summary>
+    /// The data rows of <paramref name="path"/> (gzipped when it ends in <c>.gz</c>), in file order, after the header row
+    /// has been checked to hold every one of <paramref name="requiredColumns"/>. A missing file, an empty file or a
+    /// malformed row is a <see cref="UserError"/>, raised while the rows are enumerated.
+    /// </summary>
     public static IEnumerable<CsvRow> Read(string path, IReadOnlyList<string> requiredColumns)
     {
         if (!File.Exists(path)) throw new UserError($"{path}: file not found");

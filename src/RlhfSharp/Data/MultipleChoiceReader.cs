@@ -11,6 +11,7 @@ namespace RlhfSharp.Data;
 public sealed record MultipleChoiceQuestion(
     string Question, string Mc1Best, IReadOnlyList<string> Mc1Incorrect, IReadOnlyList<string> Mc2True, IReadOnlyList<string> Mc2False)
 {
+    /// <summary>Where the question was read (file, and line or item), for messages; null when it did not come from a file.</summary>
     public RecordLocation? Where { get; init; }
 
     /// <summary>Every distinct answer text of the question, each scored once.</summary>
@@ -34,8 +35,14 @@ public sealed record MultipleChoiceQuestion(
 /// </summary>
 public static class MultipleChoiceReader
 {
+    /// <summary>The columns of TruthfulQA's CSV that <see cref="Read"/> requires, by their published names.</summary>
     public const string QuestionColumn = "Question", BestColumn = "Best Answer", CorrectColumn = "Correct Answers", IncorrectColumn = "Incorrect Answers";
 
+    /// <summary>
+    /// The questions of <paramref name="path"/>, in file order: TruthfulQA's CSV when the name ends in <c>.csv</c> (or
+    /// <c>.csv.gz</c>), else JSONL or a JSON array read by <see cref="RecordSource"/>. A file without questions is a
+    /// <see cref="UserError"/>.
+    /// </summary>
     public static IReadOnlyList<MultipleChoiceQuestion> Read(string path)
     {
         var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;

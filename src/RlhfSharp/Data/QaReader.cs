@@ -3,6 +3,7 @@ namespace RlhfSharp.Data;
 /// <summary>A question with its accepted answers; no answers means the question cannot be known and the right reply abstains.</summary>
 public sealed record QaItem(string Question, IReadOnlyList<string> Answers, RecordLocation Where)
 {
+    /// <summary>Whether the question has at least one accepted answer; false means the right reply abstains.</summary>
     public bool Known => Answers.Count > 0;
 }
 
@@ -13,6 +14,10 @@ public sealed record QaItem(string Question, IReadOnlyList<string> Answers, Reco
 /// </summary>
 public static class QaReader
 {
+    /// <summary>
+    /// The questions of <paramref name="path"/>, in file order, question and answers trimmed and exact repeats among a
+    /// question's answers removed. A file without questions is a <see cref="UserError"/>.
+    /// </summary>
     public static IReadOnlyList<QaItem> Read(string path)
     {
         var items = RecordSource.Read(path).Select(FromRecord).ToList();

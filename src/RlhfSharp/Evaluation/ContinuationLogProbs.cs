@@ -15,6 +15,12 @@ public readonly record struct ScoredSpan(IReadOnlyList<int> Ids, int Start);
 /// </summary>
 public static class ContinuationLogProbs
 {
+    /// <summary>
+    /// One sum per span, in input order, in nats: log p of tokens <c>Start</c>..end of <c>Ids</c>, each given all tokens
+    /// before it. Runs under no_grad; spans are batched longest first, <paramref name="batchSize"/> rows at a time, right-padded
+    /// with <paramref name="padId"/> (masked out). Each span's <c>Start</c> must lie in [1, <c>Ids.Count</c>] (at least one
+    /// token before the first counted one), else an <see cref="ArgumentException"/>.
+    /// </summary>
     public static double[] Sum(ILanguageModel model, IReadOnlyList<ScoredSpan> spans, int padId, Device device, int batchSize = 8)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");

@@ -9,10 +9,19 @@ namespace RlhfSharp.Evaluation;
 public sealed record McAnswerScore(string Text, int Tokens, double Score, bool Mc1Best, bool Mc2True);
 
 /// <summary>One question: its metrics, or <see cref="Skipped"/> when an answer does not fit the context even after one prompt token.</summary>
+/// <param name="Question">the question text.</param>
+/// <param name="Where">where the question was read, as <see cref="RecordLocation"/> prints it; null when it did not come from a file.</param>
+/// <param name="PromptTokens">the prompt's length in tokens, before any were dropped.</param>
 /// <param name="PromptTokensDropped">prompt tokens cut from the left so the longest answer fits; &gt; 0 means truncated.</param>
+/// <param name="Skipped">true when the longest answer does not fit the context even after one prompt token; the
+/// question then has no metrics.</param>
+/// <param name="Mc1">1 when the best answer scores strictly above every incorrect one, else 0; null when skipped.</param>
+/// <param name="Mc2">the normalised probability mass on the true answers, in [0, 1]; null when skipped.</param>
+/// <param name="Answers">every distinct answer of the question with its score (NaN when skipped).</param>
 public sealed record McQuestionScore(string Question, string? Where, int PromptTokens, int PromptTokensDropped, bool Skipped,
     double? Mc1, double? Mc2, IReadOnlyList<McAnswerScore> Answers)
 {
+    /// <summary>Whether prompt tokens were dropped from the left to fit the context.</summary>
     public bool Truncated => PromptTokensDropped > 0;
 }
 
@@ -36,6 +45,11 @@ public sealed record MultipleChoiceResult(Estimate Mc1, Estimate Mc2, int Scored
 /// </summary>
 public static class MultipleChoiceEval
 {
+    /// <summary>
+    /// Scores every question as described above, the context being the model's <c>MaxPositions</c> (none when ≤ 0).
+    /// Prompt + answer rows are batched <paramref name="batchSize"/> at a time, right-padded with <paramref name="padId"/>.
+    /// A prompt or answer that encodes to no tokens is a <see cref="UserError"/>.
+    /// </summary>
     public static MultipleChoiceResult Evaluate(ILanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<MultipleChoiceQuestion> questions,
         MultipleChoicePrompt format, int padId, Device device, int batchSize = 8)
     {

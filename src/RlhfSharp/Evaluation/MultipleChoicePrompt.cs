@@ -11,6 +11,8 @@ namespace RlhfSharp.Evaluation;
 /// </summary>
 public sealed record MultipleChoicePrompt(IChatFormat? Chat = null, string? Primer = null)
 {
+    /// <summary>The prompt text for <paramref name="question"/>: the primer, if any, then the QA format's
+    /// <c>"Q: ...\nA:"</c>, or with a chat format the user turn rendered with the generation prompt.</summary>
     public string Prompt(string question)
     {
         var primer = string.IsNullOrWhiteSpace(Primer) ? "" : Primer.TrimEnd() + "\n\n";
@@ -19,5 +21,7 @@ public sealed record MultipleChoicePrompt(IChatFormat? Chat = null, string? Prim
             : Chat.Render([new ChatMessage("user", primer + question)], addGenerationPrompt: true);
     }
 
+    /// <summary>The text <paramref name="answer"/> is scored as: <c>" " + answer</c> in the QA format, the answer as is
+    /// with a chat format.</summary>
     public string Answer(string answer) => Chat is null ? " " + answer : answer;
 }

@@ -14,11 +14,16 @@ namespace RlhfSharp.Evaluation;
 /// </summary>
 public sealed record PerplexityComparison(PerplexityResult Model, PerplexityResult Baseline)
 {
+    /// <summary>Model perplexity / baseline perplexity; above 1 means the model predicts the texts worse.</summary>
     public double Ratio => Model.Perplexity / Baseline.Perplexity;
 
     /// <summary>Whether both models predicted the same number of tokens (the same tokenization, as far as counts tell).</summary>
     public bool SameTokenization => Model.Tokens == Baseline.Tokens;
 
+    /// <summary>
+    /// Both perplexities on <paramref name="texts"/> by <see cref="Perplexity.Compute"/>, each model with its own
+    /// tokenizer, windows batched <paramref name="batchSize"/> at a time.
+    /// </summary>
     public static PerplexityComparison Compute(ILanguageModel model, ITextTokenizer tokenizer, ILanguageModel baseline, ITextTokenizer baselineTokenizer,
         IReadOnlyList<string> texts, Device device, int batchSize = 8) =>
         new(Perplexity.Compute(model, tokenizer, texts, device, batchSize), Perplexity.Compute(baseline, baselineTokenizer, texts, device, batchSize));

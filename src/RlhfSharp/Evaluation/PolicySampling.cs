@@ -25,11 +25,25 @@ public static class PolicySampling
     public static IReadOnlyList<ChatMessage> Messages(Prompt prompt) =>
         prompt.Messages?.Select(t => new ChatMessage(t.RoleName, t.Content)).ToList() ?? [new ChatMessage("user", prompt.Text)];
 
+    /// <summary>
+    /// The ids a prompt is sampled from: with <paramref name="chat"/>, its conversation rendered by the folder's chat
+    /// format with the generation prompt; otherwise its text encoded with the tokenizer's special tokens.
+    /// </summary>
     public static IReadOnlyList<int> PromptIds(Prompt prompt, ModelFolder folder, bool chat) =>
         chat ? folder.Tokenizer.Encode(folder.ChatFormat.Render(Messages(prompt), addGenerationPrompt: true))
              : folder.Tokenizer.Encode(prompt.Text, addSpecialTokens: true);
 
+    /// <summary>
+    /// One response per prompt, in prompt order (see the class). A prompt that encodes to no tokens is a
+    /// <see cref="UserError"/>.
+    /// </summary>
+    /// <param name="model">the policy to sample.</param>
+    /// <param name="folder">the policy's folder: tokenizer, chat format, stop ids (the first is the EOS) and pad id.</param>
+    /// <param name="prompts">the prompts to answer.</param>
     /// <param name="options">sampling settings; its seed, stop ids, pad id and length are set here per prompt.</param>
+    /// <param name="seed">prompt i is sampled with seed <c>seed + i</c>.</param>
+    /// <param name="chat">render each prompt's conversation with the chat format instead of encoding its text.</param>
+    /// <param name="device">where the model runs.</param>
     public static List<SampledResponse> Sample(ILanguageModel model, ModelFolder folder, IReadOnlyList<Prompt> prompts, SamplingOptions options,
         long seed, bool chat, Device device)
     {

@@ -15,6 +15,10 @@ namespace RlhfSharp.Evaluation;
 /// </summary>
 public static class ResponseJudging
 {
+    /// <summary>
+    /// The reward model's score of each (prompt, response) row, in row order, read as described above; rows are batched
+    /// <paramref name="batchSize"/> at a time, right-padded with the folder's pad id.
+    /// </summary>
     public static double[] Score(IScalarHeadModel rewardModel, ModelFolder rewardFolder, IReadOnlyList<(Prompt Prompt, string Response)> rows,
         Device device, int batchSize = 16)
     {

@@ -6,6 +6,7 @@ namespace RlhfSharp.Evaluation;
 /// <summary>One sample's measurements: reward-model score and KL to the reference (null when not asked for).</summary>
 public sealed record SampleMeasure(SampledResponse Sample, double? Reward, double? Kl)
 {
+    /// <summary>The response's length in tokens, the stop token included.</summary>
     public int Length => Sample.ResponseIds.Length;
 }
 

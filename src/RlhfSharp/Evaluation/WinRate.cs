@@ -10,6 +10,10 @@ public sealed record WinRateResult(Estimate WinRate, int Wins, int Ties, int Los
 /// </summary>
 public static class WinRate
 {
+    /// <summary>
+    /// The win rate of A over B from the judge's scores: <c>a[i]</c> and <c>b[i]</c> are A's and B's scores on prompt i.
+    /// Lists of different lengths are an <see cref="ArgumentException"/>.
+    /// </summary>
     public static WinRateResult FromScores(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
         if (a.Count != b.Count) throw new ArgumentException($"{a.Count} scores for A but {b.Count} for B");
