@@ -1,5 +1,5 @@
 // Quickstart: the whole InstructGPT recipe (pretrain, SFT, reward model, PPO-ptx, and DPO as a baseline) on a tiny
-// GPT-2, through RlhfSharp's public API only. It takes about a minute on two CPU cores.
+// GPT-2, through RlhfSharp's public API only. It takes about 20 seconds on two idle CPU cores.
 //
 //   dotnet run --project samples/Quickstart -c Release [output-root]
 //
