@@ -26,6 +26,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def attention(q, k, v, attn_mask, is_causal):
+    """softmax(q k^T / sqrt(D) + mask) v; PyTorch's fused kernel where it exists (2.0+), else the same maths
+    spelled out, so the twin also runs on older installs such as Debian 12's python3-torch 1.13."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # [B,H,T,S]
+    if is_causal:
+        attn_mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).tril()
+    if attn_mask is not None:
+        scores = scores.masked_fill(~attn_mask, float("-inf"))
+    return scores.softmax(dim=-1) @ v
+
+
 class Block(nn.Module):
     def __init__(self, dim, heads):
         super().__init__()
@@ -56,7 +69,7 @@ class Block(nn.Module):
         else:                                      # several new queries after a cache: offset causal mask
             attn_mask = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(diagonal=S - T)
             causal = False
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=causal)
+        y = attention(q, k, v, attn_mask, causal)
         x = x + self.c_proj(y.transpose(1, 2).reshape(B, T, C))
         x = x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
         return x

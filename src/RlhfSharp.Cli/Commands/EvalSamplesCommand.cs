@@ -27,15 +27,10 @@ public sealed class EvalSamplesCommand : CliCommand
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        int batchSize = args.Int(SharedOptions.BatchSize, 8);
-        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
-        var device = Devices.DeviceSetup.Resolve(args.String(SharedOptions.Device));
         var folder = ModelFolder.Open(args.Required(Policy));
         var referenceFolder = args.String(Reference) is { } referenceDir ? ModelFolder.Open(referenceDir) : null;
         var rewardFolder = args.String(Reward) is { } rewardDir ? ModelFolder.Open(rewardDir) : null;
-        var prompts = EvalSamplingOptions.ReadPrompts(args);
-        var (options, seed) = EvalSamplingOptions.Read(args);
-        bool chat = args.Switch(EvalSamplingOptions.Chat);
+        var (batchSize, device, prompts, options, seed, chat) = EvalSamplingOptions.ReadRun(args);
         if (referenceFolder is not null) CheckSameTokenizer(folder, referenceFolder, prompts, chat);
 
         using var policy = folder.LoadCausalLM(device);

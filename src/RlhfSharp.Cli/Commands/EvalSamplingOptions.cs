@@ -18,6 +18,16 @@ static class EvalSamplingOptions
     public static IReadOnlyList<CliOption> All =>
         [Chat, SharedOptions.MaxNewTokens, Greedy, SharedOptions.Temperature, TopK, SharedOptions.TopP, Seed];
 
+    /// <summary>Everything a sampling eval reads besides its models: batch size, device, prompts, options, seed, chat.</summary>
+    public static (int BatchSize, TorchSharp.torch.Device Device, IReadOnlyList<Prompt> Prompts, SamplingOptions Options, long Seed, bool Chat) ReadRun(ParsedArgs args)
+    {
+        int batchSize = args.Int(SharedOptions.BatchSize, 8);
+        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
+        var device = Devices.DeviceSetup.Resolve(args.String(SharedOptions.Device));
+        var (options, seed) = Read(args);
+        return (batchSize, device, ReadPrompts(args), options, seed, args.Switch(Chat));
+    }
+
     public static (SamplingOptions Options, long Seed) Read(ParsedArgs args)
     {
         var options = new SamplingOptions

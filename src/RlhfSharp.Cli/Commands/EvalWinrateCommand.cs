@@ -29,18 +29,13 @@ public sealed class EvalWinrateCommand : CliCommand
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
     {
-        int batchSize = args.Int(SharedOptions.BatchSize, 8);
-        if (batchSize < 1) throw new UsageError($"--batch-size must be at least 1, got {batchSize}");
         var exportPath = args.String(ExportTasks);
         var judgeDir = args.String(Judge);
         if (exportPath is null && judgeDir is null) throw new UsageError("--judge is required (or --export-tasks FILE to have people judge)");
-        var device = Devices.DeviceSetup.Resolve(args.String(SharedOptions.Device));
         var folderA = ModelFolder.Open(args.Required(A));
         var folderB = ModelFolder.Open(args.Required(B));
         var judgeFolder = exportPath is null ? ModelFolder.Open(judgeDir!) : null;
-        var prompts = EvalSamplingOptions.ReadPrompts(args);
-        var (options, seed) = EvalSamplingOptions.Read(args);
-        bool chat = args.Switch(EvalSamplingOptions.Chat);
+        var (batchSize, device, prompts, options, seed, chat) = EvalSamplingOptions.ReadRun(args);
 
         Console.Error.WriteLine($"{prompts.Count} prompts on {device}, {(options.Greedy ? "greedy" : $"sampling with seed {seed} + prompt index for both models")}");
         var answersA = Answers(folderA, prompts, options, seed, chat, device);
