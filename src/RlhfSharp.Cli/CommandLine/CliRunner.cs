@@ -40,7 +40,7 @@ public sealed class CliRunner(CommandGroup root, TextWriter output, TextWriter e
         }
         catch (Exception e) when (Unwrap(e) is OperationCanceledException)
         {
-            errors.WriteLine("cancelled; the last checkpoint is kept (resume to continue)");
+            errors.WriteLine("cancelled; the last checkpoint is kept (rerun with --resume to continue)");
             return CancelledExit;
         }
         catch (Exception e) when (IsUserError(Unwrap(e)))
