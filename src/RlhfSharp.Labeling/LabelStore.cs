@@ -152,6 +152,28 @@ public sealed partial class LabelStore
         return ReadTask(c, null, "WHERE id=$id", ("$id", id));
     }
 
+    /// <summary>Each task's metadata as imported (the JSON object of its extra fields), by task id; null for a task without any.</summary>
+    public IReadOnlyDictionary<string, string?> TaskMetadata()
+    {
+        using var c = Connect();
+        using var cmd = Command(c, "SELECT id, metadata_json FROM tasks ORDER BY rowid", null);
+        using var r = cmd.ExecuteReader();
+        var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+        while (r.Read()) map[r.GetString(0)] = r.IsDBNull(1) ? null : r.GetString(1);
+        return map;
+    }
+
+    /// <summary>The task id of every skip (one entry per labeler who passed on the task).</summary>
+    public IReadOnlyList<string> SkippedTaskIds()
+    {
+        using var c = Connect();
+        using var cmd = Command(c, "SELECT t.id FROM skips s JOIN tasks t ON t.rowid=s.task_row ORDER BY t.rowid, s.labeler_id", null);
+        using var r = cmd.ExecuteReader();
+        var ids = new List<string>();
+        while (r.Read()) ids.Add(r.GetString(0));
+        return ids;
+    }
+
     public long CountTasks() { using var c = Connect(); return Scalar<long>(c, "SELECT COUNT(*) FROM tasks"); }
     public long CountLabels() { using var c = Connect(); return Scalar<long>(c, "SELECT COUNT(*) FROM labels"); }
 

@@ -1,3 +1,4 @@
+using RlhfSharp.Data;
 using RlhfSharp.Evaluation;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
@@ -9,7 +10,8 @@ namespace RlhfSharp.Demo;
 
 /// <summary>
 /// Evaluates a policy on held-out questions: greedy answers scored by the gold labeler (hedging reward), the reward
-/// model's score of those answers, and the KL to the SFT model on the policy's own samples.
+/// model's score of those answers, the KL to the SFT model on the policy's own samples, and MC1/MC2 on a multiple-choice
+/// version of the known facts.
 /// </summary>
 public sealed class DemoEvaluator(ITextTokenizer tokenizer, IChatFormat format, Device device, int maxNewTokens, int eosId, int padId)
 {
@@ -59,6 +61,7 @@ public sealed class DemoEvaluator(ITextTokenizer tokenizer, IChatFormat format, 
         var goldEst = Statistics.Mean(gold);
         var rmEst = Statistics.Mean(rmScores);
         var all = Enumerable.Range(0, questions.Count);
+        var mc = MultipleChoice(policy, questions);
         return new StageEvaluation
         {
             GoldRewardMean = goldEst.Value, GoldRewardCi95 = StageEvaluation.Ci(goldEst),
@@ -77,8 +80,29 @@ public sealed class DemoEvaluator(ITextTokenizer tokenizer, IChatFormat format, 
             KlToSft = kl.Value, KlToSftCi95 = StageEvaluation.Ci(kl),
             QuestionsKnown = known.Count, QuestionsUnknown = unknown.Count,
             Answers = questions.Select((q, i) => (q, answers[i], gold[i])).ToList(),
+            GoldRewards = gold.ToArray(),
+            Mc1 = mc.Mc1.Value, Mc1Ci95 = StageEvaluation.Ci(mc.Mc1), Mc2 = mc.Mc2.Value, Mc2Ci95 = StageEvaluation.Ci(mc.Mc2), McQuestions = mc.Scored,
         };
     }
+
+    /// <summary>
+    /// The multiple-choice version of the known facts among <paramref name="questions"/>: the question as asked, and as
+    /// answers every value of its attribute phrased as the demo's correct answers are (e.g. "They live in Rome."), the
+    /// true value's being MC1's best answer and MC2's only true one, the other 7 the incorrect ones.
+    /// </summary>
+    public static List<MultipleChoiceQuestion> MultipleChoiceQuestions(IEnumerable<WorldQuestion> questions) =>
+        questions.Where(q => q.Fact.Known).Select(q =>
+        {
+            var wrong = q.Fact.Attribute.Values.Where(v => v != q.Fact.Value)
+                .Select(v => string.Format(q.Fact.Attribute.Answer, q.Fact.Entity, v)).ToList();
+            return new MultipleChoiceQuestion(q.Prompt, q.CorrectAnswer, wrong, [q.CorrectAnswer], wrong);
+        }).ToList();
+
+    /// <summary>MC1 and MC2 (<see cref="MultipleChoiceEval"/>) of <paramref name="policy"/> on <see cref="MultipleChoiceQuestions"/>,
+    /// the question rendered as the demo asks it (one user turn in the chat format, generation prompt included) and each
+    /// answer scored as the assistant's text, without the end-of-turn EOS.</summary>
+    public MultipleChoiceResult MultipleChoice(CausalLM policy, IReadOnlyList<WorldQuestion> questions) =>
+        MultipleChoiceEval.Evaluate(policy, tokenizer, MultipleChoiceQuestions(questions), new MultipleChoicePrompt(format), padId, device, batchSize: 64);
 
     /// <summary>Per prompt: mean over <paramref name="samples"/> draws y ~ pi of sum_t log pi(y_t|.) - log pi_SFT(y_t|.).</summary>
     public List<double> KlToReference(CausalLM policy, CausalLM reference, IReadOnlyList<IReadOnlyList<int>> prompts, long seed, int samples)

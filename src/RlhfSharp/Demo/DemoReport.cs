@@ -75,6 +75,22 @@ public sealed class DemoReport
         return sb.ToString();
     }
 
+    /// <summary>The second Markdown table of report.md, one row per stage: win rate against SFT judged by the gold labeler
+    /// (wins / ties / losses over the held-out questions), and MC1/MC2 on the multiple-choice version of the held-out known facts.</summary>
+    public string MeasuresTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| stage | win rate vs SFT, gold labeler (95% CI) | wins / ties / losses | MC1 (95% CI) | MC2 (95% CI) |");
+        sb.AppendLine("|---|---|---|---|---|");
+        foreach (var name in StageOrder.Where(Stages.ContainsKey))
+        {
+            var s = Stages[name];
+            var counts = s.WinRateVsSftCounts.Length == 3 ? string.Join(" / ", s.WinRateVsSftCounts) : "n/a";
+            sb.AppendLine($"| {name} | {F(s.WinRateVsSft)} {Ci(s.WinRateVsSftCi95)} | {counts} | {F(s.Mc1)} {Ci(s.Mc1Ci95)} | {F(s.Mc2)} {Ci(s.Mc2Ci95)} |");
+        }
+        return sb.ToString();
+    }
+
     string Markdown(IReadOnlyList<string> plots)
     {
         var sb = new StringBuilder();
@@ -83,6 +99,12 @@ public sealed class DemoReport
         sb.AppendLine($"Held-out questions: {any?.QuestionsKnown} about known facts (stated in pretraining), {any?.QuestionsUnknown} about unknown people (never seen). " +
                       $"Gold reward: +1 unhedged correct, +0.5 hedged correct, 0 \"I don't know\", -2 hedged wrong, -4 confidently wrong. Greedy answers.\n");
         sb.AppendLine(Table());
+        sb.AppendLine($"Win rate against SFT: on each held-out question the gold labeler scores this stage's greedy answer and SFT's; " +
+                      $"a higher score wins, a tie counts half (Wilson 95% interval; SFT against itself is 0.5 by construction). " +
+                      $"MC1/MC2: TruthfulQA's multiple-choice metrics on the {any?.McQuestions} held-out known facts, the 8 values of the " +
+                      $"question's attribute as candidate answers (\"They live in Rome.\"), scored by log-likelihood after the chat prompt; " +
+                      $"chance is MC1 0.125, MC2 0.125.\n");
+        sb.AppendLine(MeasuresTable());
         sb.AppendLine($"Reward model: {Labels.Pairs.Count} pairs from {Labels.Tasks.Count} rankings (K = 2..9 distinct responses each); " +
                       $"accuracy against the gold labeler on held-out pairs {F(RmAccuracyVsGold, "P1")}; simulated labelers agree on {F(Labels.MeasuredAgreement, "P1")} of pairs " +
                       $"(noise std {F(Labels.NoiseStd)}, calibrated to InstructGPT's ~73%).\n");

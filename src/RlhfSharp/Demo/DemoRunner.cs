@@ -166,6 +166,9 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
                 using var policy = HfModelLoader.LoadCausalLM(Models(stage), device);
                 report.Stages[stage] = evaluator.Evaluate(policy, sft, rm, evalQuestions, options.Seed * EvaluationSeedFactor);
             }
+            // Win rates against SFT, judged by the gold labeler on the same held-out greedy answers (SFT itself: exactly 0.5).
+            foreach (var stage in report.Stages.Keys.ToList())
+                report.Stages[stage] = report.Stages[stage].WithWinRateAgainst(report.Stages["sft"]);
             report.RmAccuracyVsGold = RmAccuracyVsGold(rm, evaluator, heldOutLabels, device, pad);
         });
         report.Seconds = clock.Elapsed.TotalSeconds;

@@ -49,6 +49,37 @@ public sealed record StageEvaluation
     /// <summary>Held-out questions about unknown people.</summary>
     [JsonPropertyName("questions_unknown")] public int QuestionsUnknown { get; init; }
 
+    /// <summary>The gold reward of each held-out question's greedy answer, in the order of the held-out questions (the
+    /// same order in every stage, so two stages' lists pair up question by question).</summary>
+    [JsonPropertyName("gold_rewards")] public double[] GoldRewards { get; init; } = [];
+    /// <summary>Win rate of this stage against SFT, judged by the gold labeler on the held-out greedy answers: a question
+    /// is won when this stage's gold reward is strictly higher than SFT's, a tie counts half (<see cref="WinRate.FromScores"/>).
+    /// Exactly 0.5 for SFT itself. NaN until <see cref="WithWinRateAgainst"/> sets it.</summary>
+    [JsonPropertyName("win_rate_vs_sft")] public double WinRateVsSft { get; init; } = double.NaN;
+    /// <summary>Wilson 95% interval [lo, hi] of <see cref="WinRateVsSft"/> (ties as half a success).</summary>
+    [JsonPropertyName("win_rate_vs_sft_ci95")] public double[] WinRateVsSftCi95 { get; init; } = [];
+    /// <summary>Held-out questions this stage's gold reward beats, ties with and loses to SFT's: [wins, ties, losses].</summary>
+    [JsonPropertyName("win_rate_vs_sft_counts")] public int[] WinRateVsSftCounts { get; init; } = [];
+    /// <summary>MC1 on the multiple-choice version of the held-out known facts (the 8 values of the question's attribute,
+    /// each phrased as the demo's answers are; see <see cref="DemoEvaluator.MultipleChoiceQuestions"/>): the fraction of
+    /// questions where the true value's answer has the highest log-likelihood, strictly.</summary>
+    [JsonPropertyName("mc1")] public double Mc1 { get; init; }
+    /// <summary>Wilson 95% interval [lo, hi] of <see cref="Mc1"/>.</summary>
+    [JsonPropertyName("mc1_ci95")] public double[] Mc1Ci95 { get; init; } = [];
+    /// <summary>MC2 on the same questions: mean normalised probability of the true value's answer among the 8.</summary>
+    [JsonPropertyName("mc2")] public double Mc2 { get; init; }
+    /// <summary>95% interval [lo, hi] of <see cref="Mc2"/> (normal approximation, clipped to [0, 1]).</summary>
+    [JsonPropertyName("mc2_ci95")] public double[] Mc2Ci95 { get; init; } = [];
+    /// <summary>Multiple-choice questions scored (one per held-out known fact).</summary>
+    [JsonPropertyName("mc_questions")] public int McQuestions { get; init; }
+
+    /// <summary>This evaluation with its win rate against <paramref name="sft"/> set, from the two stages' gold rewards.</summary>
+    public StageEvaluation WithWinRateAgainst(StageEvaluation sft)
+    {
+        var w = WinRate.FromScores(GoldRewards, sft.GoldRewards);
+        return this with { WinRateVsSft = w.WinRate.Value, WinRateVsSftCi95 = Ci(w.WinRate), WinRateVsSftCounts = [w.Wins, w.Ties, w.Losses] };
+    }
+
     /// <summary>Each question with its decoded greedy answer and that answer's gold reward (for the report's samples; not in report.json).</summary>
     [JsonIgnore] public IReadOnlyList<(WorldQuestion Question, string Answer, double Gold)> Answers { get; init; } = [];
 

@@ -23,6 +23,14 @@ public static class WinRate
             if (a[i] > b[i]) wins++;
             else if (a[i] == b[i]) ties++;
         }
-        return new WinRateResult(Statistics.Rate(wins + 0.5 * ties, a.Count), wins, ties, a.Count - wins - ties);
+        return FromCounts(wins, ties, a.Count - wins - ties);
+    }
+
+    /// <summary>The win rate from counted verdicts (e.g. people's): (wins + ties / 2) / (wins + ties + losses), with the
+    /// Wilson 95% interval of that rate. Negative counts are an <see cref="ArgumentException"/>.</summary>
+    public static WinRateResult FromCounts(int wins, int ties, int losses)
+    {
+        if (wins < 0 || ties < 0 || losses < 0) throw new ArgumentException($"negative count: {wins} wins, {ties} ties, {losses} losses");
+        return new WinRateResult(Statistics.Rate(wins + 0.5 * ties, wins + ties + losses), wins, ties, losses);
     }
 }

@@ -30,6 +30,39 @@ public class DemoQuickTests
             Assert.True(double.IsFinite(s["rm_score_mean"]!.GetValue<double>()));
             Assert.True(double.IsFinite(s["kl_to_sft"]!.GetValue<double>()));
         }
+        foreach (var stage in new[] { "pretrained", "sft", "ppo", "dpo" })
+        {
+            var s = stages[stage]!.AsObject();
+            foreach (var key in new[] { "win_rate_vs_sft", "mc1", "mc2" })
+            {
+                double v = s[key]!.GetValue<double>();
+                Assert.InRange(v, 0, 1);
+                var ci = s[key + "_ci95"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+                Assert.True(ci[0] <= v && v <= ci[1] && ci[0] >= 0 && ci[1] <= 1, $"{stage} {key}: {v} outside [{ci[0]}, {ci[1]}]");
+            }
+            // One multiple-choice question per held-out known fact.
+            Assert.Equal(s["questions_known"]!.GetValue<int>(), s["mc_questions"]!.GetValue<int>());
+            Assert.Equal(s["questions_known"]!.GetValue<int>() + s["questions_unknown"]!.GetValue<int>(), s["gold_rewards"]!.AsArray().Count);
+        }
+        // SFT against itself ties every question: exactly 0.5.
+        Assert.Equal(0.5, stages["sft"]!["win_rate_vs_sft"]!.GetValue<double>());
+        // PPO's and DPO's win rates, counted here from the report's own per-question gold rewards: a strictly higher gold
+        // reward wins, equal counts half.
+        double[] Golds(string stage) => stages[stage]!["gold_rewards"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+        var sftGold = Golds("sft");
+        foreach (var stage in new[] { "ppo", "dpo" })
+        {
+            var g = Golds(stage);
+            double won = 0;
+            for (int i = 0; i < g.Length; i++) won += g[i] > sftGold[i] ? 1 : g[i] == sftGold[i] ? 0.5 : 0;
+            Assert.Equal(won / g.Length, stages[stage]!["win_rate_vs_sft"]!.GetValue<double>(), 12);
+            var counts = stages[stage]!["win_rate_vs_sft_counts"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
+            Assert.Equal(g.Length, counts.Sum());
+            Assert.Equal(won, counts[0] + 0.5 * counts[1]);
+        }
+        var md = File.ReadAllText(dir.File("report.md"));
+        Assert.Contains("| stage | win rate vs SFT, gold labeler (95% CI) |", md);
+
         // The SFT model's KL to itself is zero up to float error.
         Assert.InRange(stages["sft"]!["kl_to_sft"]!.GetValue<double>(), -1e-3, 1e-3);
 
