@@ -10,8 +10,11 @@ namespace RlhfSharp.Serving;
 /// <summary>Serializer settings for the wire types (nulls omitted).</summary>
 public static class OpenAiWire
 {
-    /// <summary>Web defaults, nulls left out.</summary>
-    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    /// <summary>Web defaults, nulls left out, text not HTML-escaped (the body is JSON, never embedded in a page).</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>"stop" is a string or a list of strings (or null).</summary>
     public static IReadOnlyList<string> StopList(JsonElement? stop) => stop switch

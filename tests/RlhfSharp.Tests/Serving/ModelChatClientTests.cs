@@ -118,6 +118,15 @@ public class ModelChatClientTests(ServedTinyModel tiny) : IClassFixture<ServedTi
         Assert.All(answers, a => Assert.Equal(answers[0].Text, a.Text));
     }
 
+    /// <summary>The README's snippet (a string prompt, a folder path; 16 tokens, as the fixture's context is 64).</summary>
+    [Fact]
+    public async Task TheReadmeSnippetRuns()
+    {
+        using IChatClient chat = new ModelChatClient(tiny.Dir);
+        var reply = await chat.GetResponseAsync("What is RLHF?", new ChatOptions { Temperature = 0, MaxOutputTokens = 16 });
+        Assert.Equal((await tiny.Chat.GetResponseAsync([new ChatMessage(ChatRole.User, "What is RLHF?")], new ChatOptions { Temperature = 0, MaxOutputTokens = 16 })).Text, reply.Text);
+    }
+
     [Fact]
     public async Task ResponseFormatIsNotSupported()
     {
