@@ -100,7 +100,12 @@ public sealed class LocalModel : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            // Capacity 1: the generator runs at most one token ahead of the reader, so a slow reader (an HTTP client)
+            // slows generation instead of buffering it, and cancellation takes effect within a token or two.
+            var channel = Channel.CreateBounded<GenerationUpdate>(new BoundedChannelOptions(1)
+            {
+                SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait,
+            });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var producer = Task.Factory.StartNew(() =>
             {
@@ -148,7 +153,8 @@ public sealed class LocalModel : IDisposable
             GenerationFinish? finish = stopToken || text.Stopped ? GenerationFinish.Stop
                 : step == sampling.MaxNewTokens - 1 ? GenerationFinish.Length : null;
             if (finish is not null) piece += text.Flush();
-            writer.TryWrite(new GenerationUpdate(piece, P, response.Count, finish));
+            // Blocking is fine here: this is the generation's own thread.
+            writer.WriteAsync(new GenerationUpdate(piece, P, response.Count, finish), cancellation).AsTask().GetAwaiter().GetResult();
             if (finish is not null) return;
 
             using (NewDisposeScope())

@@ -111,6 +111,15 @@ public class ModelChatClientTests(ServedTinyModel tiny) : IClassFixture<ServedTi
     }
 
     [Fact]
+    public async Task LeavingAStreamEarlyFreesTheModelForTheNextCaller()
+    {
+        await foreach (var _ in tiny.Chat.GetStreamingResponseAsync(Ask(), new ChatOptions { Temperature = 0 })) break;
+        var next = tiny.Chat.GetResponseAsync(Ask(), Greedy12);
+        Assert.Same(next, await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(30))));
+        Assert.NotEmpty((await next).Text);
+    }
+
+    [Fact]
     public async Task SeededSamplingRepeatsAndConcurrentCallersAreSerialised()
     {
         var options = new ChatOptions { Temperature = 1.0f, TopP = 0.9f, TopK = 20, Seed = 7, MaxOutputTokens = 10 };
