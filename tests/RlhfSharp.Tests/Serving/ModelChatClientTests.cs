@@ -46,6 +46,21 @@ public class ModelChatClientTests(ServedTinyModel tiny) : IClassFixture<ServedTi
         Assert.Equal(response.Usage.OutputTokenCount == 12 ? ChatFinishReason.Length : ChatFinishReason.Stop, response.FinishReason);
     }
 
+    /// <summary>The same on a Llama folder (its own tokenizer, chat format and stop ids), streamed as well.</summary>
+    [Fact]
+    public async Task GreedyResponseEqualsRlhfGenerateChatGreedyOnLlama()
+    {
+        var dir = SharedPaths.Fixture("llama-tiny");
+        var r = RlhfProcess.Run("generate", "--model", dir, "--prompt", Prompt, "--chat", "--greedy", "--max-new-tokens", "10");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var chat = new ModelChatClient(dir);
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 10 };
+        Assert.Equal(r.Stdout, (await chat.GetResponseAsync(Ask(), options)).Text + Environment.NewLine);
+        var pieces = new List<string>();
+        await foreach (var update in chat.GetStreamingResponseAsync(Ask(), options)) pieces.Add(update.Text);
+        Assert.Equal(r.Stdout, string.Concat(pieces) + Environment.NewLine);
+    }
+
     [Fact]
     public async Task StreamedPiecesConcatenateToTheResponse()
     {
