@@ -43,17 +43,25 @@ public static class OpenAiWire
 /// <summary>Decoding fields shared by both request kinds.</summary>
 public abstract record SamplingRequest
 {
+    /// <summary>The served model's id (the folder's name); required.</summary>
     [JsonPropertyName("model")] public string? Model { get; init; }
+    /// <summary>Number of choices (default 1); choice i samples with seed + i.</summary>
     [JsonPropertyName("n")] public int? N { get; init; }
     /// <summary>0 means greedy.</summary>
     [JsonPropertyName("temperature")] public double? Temperature { get; init; }
+    /// <summary>Nucleus sampling, in (0, 1].</summary>
     [JsonPropertyName("top_p")] public double? TopP { get; init; }
     /// <summary>Not in OpenAI's API; vLLM's extension.</summary>
     [JsonPropertyName("top_k")] public int? TopK { get; init; }
+    /// <summary>Most new tokens per choice; prompt + max_tokens must fit the context.</summary>
     [JsonPropertyName("max_tokens")] public int? MaxTokens { get; init; }
+    /// <summary>A string or a list of strings; the text is cut before the first one.</summary>
     [JsonPropertyName("stop")] public JsonElement? Stop { get; init; }
+    /// <summary>Seed of the sampler (reproducible samples).</summary>
     [JsonPropertyName("seed")] public long? Seed { get; init; }
+    /// <summary>Send server-sent events, ending with <c>data: [DONE]</c>.</summary>
     [JsonPropertyName("stream")] public bool? Stream { get; init; }
+    /// <summary>Streaming options (include_usage).</summary>
     [JsonPropertyName("stream_options")] public StreamOptions? StreamOptions { get; init; }
 }
 
@@ -63,6 +71,7 @@ public sealed record StreamOptions([property: JsonPropertyName("include_usage")]
 /// <summary>POST /v1/chat/completions.</summary>
 public sealed record ChatCompletionRequest : SamplingRequest
 {
+    /// <summary>The conversation, rendered in the folder's chat format.</summary>
     [JsonPropertyName("messages")] public List<WireMessage>? Messages { get; init; }
     /// <summary>The newer name of max_tokens (the OpenAI SDKs send this one); wins when both are given.</summary>
     [JsonPropertyName("max_completion_tokens")] public int? MaxCompletionTokens { get; init; }
@@ -71,13 +80,16 @@ public sealed record ChatCompletionRequest : SamplingRequest
 /// <summary>POST /v1/completions (a raw prompt; a single string).</summary>
 public sealed record CompletionRequest : SamplingRequest
 {
+    /// <summary>The raw text to continue (the tokenizer's post-processor applies, as in <c>rlhf generate</c>).</summary>
     [JsonPropertyName("prompt")] public string? Prompt { get; init; }
 }
 
 /// <summary>A chat message; content is a string or a list of text parts in requests, a string in responses.</summary>
 public sealed record WireMessage
 {
+    /// <summary>system, user, assistant (other roles render like user turns).</summary>
     [JsonPropertyName("role")] public string? Role { get; init; }
+    /// <summary>A string or a list of text parts.</summary>
     [JsonPropertyName("content")] public JsonElement? Content { get; init; }
 }
 
