@@ -78,7 +78,35 @@ public class SamplesAndWinRateTests
         var r = RlhfProcess.Run("eval", "winrate", "--a", Gpt2, "--b", Llama, "--judge", judgeDir, "--prompts", Prompts(dir),
             "--seed", "2", "--max-new-tokens", "10", "--details", details, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        var json = JsonNode.Parse(r.Stdout)!;
+        AssertWinRateEqualsHandCount(judgeDir, details, JsonNode.Parse(r.Stdout)!);
+    }
+
+    /// <summary>A and B with different tokenizers (a byte-level model trained here against the BPE fixture): each
+    /// answer is decoded to text and the judge re-encodes it with its own tokenizer and chat format.</summary>
+    [Fact]
+    public void Cli_Winrate_ModelsWithDifferentTokenizers_AreJudgedOnText()
+    {
+        using var dir = new TempDir();
+        var bytesModel = dir.File("bytes-model");
+        var config = dir.File("model.json");
+        File.WriteAllText(config, """{"model_type":"gpt2","vocab_size":258,"n_embd":32,"n_layer":2,"n_head":2,"n_positions":64}""");
+        var text = dir.File("text.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("The sky is blue. Tell me a story about the sea. ", 40)));
+        var trained = RlhfProcess.Run("pretrain", "--config", config, "--data", text, "--output", bytesModel, "--max-steps", "2", "--batch-size", "2");
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        Assert.NotEqual(ModelFolder.Open(bytesModel).Tokenizer.VocabSize, ModelFolder.Open(Gpt2).Tokenizer.VocabSize);
+
+        var judgeDir = SharedPaths.Fixture("llama-tiny-reward");
+        var details = dir.File("details.jsonl");
+        var r = RlhfProcess.Run("eval", "winrate", "--a", bytesModel, "--b", Gpt2, "--judge", judgeDir, "--prompts", Prompts(dir),
+            "--seed", "3", "--max-new-tokens", "8", "--details", details, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        AssertWinRateEqualsHandCount(judgeDir, details, JsonNode.Parse(r.Stdout)!);
+    }
+
+    /// <summary>Every score in the details equals the judge scoring that answer alone, and the win rate is their hand count.</summary>
+    static void AssertWinRateEqualsHandCount(string judgeDir, string details, JsonNode json)
+    {
         var judge = ModelFolder.Open(judgeDir);
         using var rm = judge.LoadScalarHead();
         var lines = File.ReadAllLines(details).Select(l => JsonNode.Parse(l)!).ToList();
