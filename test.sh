@@ -19,4 +19,7 @@ if ! have_browser; then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# `./test.sh --setup-only` stops here (CI installs first, then runs the same `dotnet test` line itself).
+if [[ "${1:-}" == "--setup-only" ]]; then exit 0; fi
+
 exec dotnet test RlhfSharp.sln "$@"

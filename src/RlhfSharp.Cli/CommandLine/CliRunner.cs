@@ -82,8 +82,9 @@ public sealed class CliRunner(CommandGroup root, TextWriter output, TextWriter e
     static string Describe(Exception e, CliCommand? command) => e switch
     {
         ConfigError config when command?.OptionFor(config.Key) is { } option => $"{option} {config.Problem}",
-        ResumeError resume when command?.Options.Any(o => o.Name == "--resume") == true =>
-            $"{resume.Problem.Replace("resume to continue", "pass --resume to continue").Replace("choose another output folder", "choose another --output")}",
+        ResumeError resume when command?.Options.Any(o => o.Name == "--resume") == true => resume.Mode == ResumeMode.Fresh
+            ? $"{resume.Phase}: {resume.Output} already holds {resume.Phase} checkpoints; pass --resume to continue, or choose another --output"
+            : $"--resume: {resume.CheckpointsDir} holds no complete checkpoint",
         _ => e.Message.Split('\n')[0],
     };
 

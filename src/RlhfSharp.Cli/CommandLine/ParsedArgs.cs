@@ -16,7 +16,10 @@ public sealed class ParsedArgs
     /// <summary>Was <paramref name="option"/> given on the command line?</summary>
     public bool Has(CliOption option) => values.ContainsKey(option.Name);
 
-    public string? String(CliOption option) => values.GetValueOrDefault(option.Name);
+    public string? String(CliOption option) => String(option.Name);
+
+    /// <summary>The text given for the option spelled <paramref name="name"/> (<c>--kl-coef</c>), or null.</summary>
+    public string? String(string name) => values.GetValueOrDefault(name);
 
     public string Required(CliOption option) =>
         String(option) is { Length: > 0 } text ? text : throw new UsageError($"{option.Name} is required ({option.Help.Split(". ")[0].TrimEnd('.')})");

@@ -23,8 +23,7 @@ public static class SchemaOptions
     {
         foreach (var setting in schema.Settings)
         {
-            var option = new CliOption(setting.OptionName, setting.ValueName, setting.Help);
-            if (args.String(option) is not { } text) continue;
+            if (args.String(setting.OptionName) is not { } text) continue;
             try { config = setting.WithText(config, schema.Section, text); }
             catch (ConfigError e) { throw new UsageError($"{setting.OptionName} {e.Problem}"); }
         }

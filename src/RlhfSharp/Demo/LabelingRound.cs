@@ -32,6 +32,10 @@ public static class LabelingRound
     /// <summary>Spread of the preference all labelers share beyond correctness (below the 0.5 gap between gold levels).</summary>
     public const double SharedTasteStd = 0.25;
 
+    /// <summary>Spacing of the sampling seeds of one labeling round's draws (round r samples with seed * this + r), so
+    /// rounds of different seeds never share a seed.</summary>
+    const long SamplingRoundsPerSeed = 1000;
+
     /// <summary>
     /// Samples up to K distinct responses per question (K drawn from 4..9; at most 18 sampling rounds), drops questions
     /// left with fewer than 2, has two labelers calibrated to InstructGPT's agreement rank the rest, and expands the
@@ -56,7 +60,7 @@ public static class LabelingRound
         var distinct = questions.Select(_ => new List<string>()).ToList();
         for (int round = 0; round < 18 && Enumerable.Range(0, questions.Count).Any(i => distinct[i].Count < kTarget[i]); round++)
         {
-            using var gen = Sampler.Generate(sft, prompts, new SamplingOptions { Temperature = temperature, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * 1000L + round }, device);
+            using var gen = Sampler.Generate(sft, prompts, new SamplingOptions { Temperature = temperature, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * SamplingRoundsPerSeed + round }, device);
             var resp = gen.Responses();
             for (int i = 0; i < questions.Count; i++)
             {

@@ -159,7 +159,9 @@ public sealed class LocalModel : IDisposable
 
             using (NewDisposeScope())
             {
+                var previousMask = mask;
                 mask = cat([mask, ones(1, 1, dtype: mask.dtype, device: Device)], 1).MoveToOuterDisposeScope();
+                previousMask.Dispose();   // one [1,T] mask alive at a time, not one per generated token
                 var previous = logits;
                 var input = tensor(new long[] { next }, device: Device).unsqueeze(0);              // [1,1]
                 logits = LastLogits(_model.Forward(input, mask, cache)).MoveToOuterDisposeScope();

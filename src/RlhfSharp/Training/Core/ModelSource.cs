@@ -19,7 +19,8 @@ public sealed record ModelSource
     /// <summary>With <see cref="ScratchConfig"/>: "bytes" (a byte tokenizer saved into the output), "gpt2" (tiktoken; no
     /// files written) or a folder with tokenizer.json.</summary>
     public string Tokenizer { get; init; } = "bytes";
-    /// <summary>With <see cref="Folder"/>: a tokenizer for folders saved without tokenizer files (GPT-2's tiktoken).</summary>
+    /// <summary>A tokenizer already loaded: with <see cref="Folder"/>, for folders saved without tokenizer files (GPT-2's
+    /// tiktoken); from scratch, the one <see cref="Tokenizer"/> names, so it is not loaded twice.</summary>
     public ITextTokenizer? TokenizerOverride { get; init; }
 
     /// <summary>Start from an HF model folder.</summary>
@@ -30,8 +31,11 @@ public sealed record ModelSource
         new() { ScratchConfig = config, Tokenizer = tokenizer };
 
     /// <summary>From scratch with a hand-written config.json, read strictly (an unknown key is an error naming it).</summary>
-    public static ModelSource FromScratchFile(string configPath, string tokenizer = "bytes") =>
-        FromScratch(ScratchConfigFile.Read(configPath, TokenizerLoader.Load(tokenizer)), tokenizer);
+    public static ModelSource FromScratchFile(string configPath, string tokenizer = "bytes")
+    {
+        var loaded = TokenizerLoader.Load(tokenizer);
+        return FromScratch(ScratchConfigFile.Read(configPath, loaded), tokenizer) with { TokenizerOverride = loaded };
+    }
 
     /// <summary>The tokenizer, chat format, and the folder whose tokenizer files travel into the output.</summary>
     public OpenedSource Open()
@@ -42,7 +46,7 @@ public sealed record ModelSource
             return new OpenedSource(this, folder.Tokenizer, folder.ChatFormat, Folder, folder.Config);
         }
         if (ScratchConfig is null) throw new UserError("model: give a model folder or a config to train from scratch");
-        var tokenizer = TokenizerLoader.Load(Tokenizer);
+        var tokenizer = TokenizerOverride ?? TokenizerLoader.Load(Tokenizer);
         string? tokenizerDir = Directory.Exists(Tokenizer) ? Tokenizer : null;
         IChatFormat format = tokenizerDir is not null ? ChatFormats.FromTokenizerConfig(tokenizerDir) : new DefaultChatFormat();
         return new OpenedSource(this, tokenizer, format, tokenizerDir, ScratchConfigFile.WithTokenizer(ScratchConfig, tokenizer, "model config"));

@@ -11,6 +11,8 @@ public sealed record PhaseResult
     public required string OutputDir { get; init; }
     /// <summary>Optimizer steps (PPO: iterations) reached.</summary>
     public required long Steps { get; init; }
+    /// <summary>What <see cref="Steps"/> counts, as the summary names it ("steps"; PPO: "iterations").</summary>
+    public string StepUnit { get; init; } = "steps";
     /// <summary>Wall-clock seconds of this run.</summary>
     public required double Seconds { get; init; }
     /// <summary>The step the run resumed from, or null for a fresh run.</summary>
@@ -32,7 +34,7 @@ public sealed record PhaseResult
         {
             var ci = CultureInfo.InvariantCulture;
             var shown = Metrics.Take(3).Concat(Eval).Select(kv => $"{kv.Key} {kv.Value.ToString("G4", ci)}");
-            return $"{Phase}: {Steps} {(Phase == "ppo" ? "iterations" : "steps")} in {Seconds.ToString("F1", ci)} s, {string.Join(", ", shown)}; model written to {OutputDir}";
+            return $"{Phase}: {Steps} {StepUnit} in {Seconds.ToString("F1", ci)} s, {string.Join(", ", shown)}; model written to {OutputDir}";
         }
     }
 }

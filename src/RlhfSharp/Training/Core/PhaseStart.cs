@@ -19,9 +19,8 @@ public static class PhaseStart
         run.Cancellation.ThrowIfCancellationRequested();
         var dir = Path.Combine(run.Output, CheckpointsFolder);
         bool has = CheckpointStore.LoadLatest(dir) is not null;
-        if (run.Resume == ResumeMode.Latest && !has) throw new ResumeError(phase, run.Output, $"resume asked, but {dir} holds no complete checkpoint");
-        if (run.Resume == ResumeMode.Fresh && has)
-            throw new ResumeError(phase, run.Output, $"{run.Output} already holds {phase} checkpoints; resume to continue, or choose another output folder");
+        if ((run.Resume == ResumeMode.Latest && !has) || (run.Resume == ResumeMode.Fresh && has))
+            throw new ResumeError(phase, run.Resume, run.Output, dir);
         return (DeviceSetup.Resolve(run.Device), has);
     }
 

@@ -73,7 +73,7 @@ public static class PpoPhase
             var last = trainer.Train(run.Output, policyFolder.Path, run.Progress, resume, run.Cancellation);
             return new PhaseResult
             {
-                Phase = Name, OutputDir = Path.GetFullPath(run.Output), Steps = trainer.Iteration, Seconds = clock.Elapsed.TotalSeconds,
+                Phase = Name, OutputDir = Path.GetFullPath(run.Output), Steps = trainer.Iteration, StepUnit = "iterations", Seconds = clock.Elapsed.TotalSeconds,
                 ResumedFromStep = trainer.ResumedFromIteration, Metrics = last, Notes = notes,
             };
         }
