@@ -7,7 +7,9 @@ namespace RlhfSharp.Generation;
 /// <summary>
 /// Batched autoregressive sampling with a KV cache. Prompts are left-padded so every row's next token sits in the
 /// last column; the model derives position ids from the attention mask, so padding does not shift positions.
-/// The host is asked whether every row has finished only every <see cref="SyncEvery"/> tokens, not per token.
+/// The host is asked whether every row has finished only every <see cref="SyncEvery"/> tokens, not per token, and
+/// nothing else in the per-token loop reads from the device. Unpadded prompts (all of one length) run without an
+/// attention mask, so the prefill takes SDPA's causal fast path and decode steps need no bias.
 /// A row ends at <see cref="SamplingOptions.EosId"/> or any of <see cref="SamplingOptions.StopIds"/>; the stop token
 /// is kept (ResponseMask covers it) and the row is filled with the pad id after it.
 /// </summary>
@@ -32,9 +34,13 @@ public static class Sampler
 
         using var outer = NewDisposeScope();
         using var _ = no_grad();
-        var (ids, mask) = TokenBatch.LeftPadded(prompts, options.PadId, device);   // [B,P], [B,P]
+        var (ids, promptMask) = TokenBatch.LeftPadded(prompts, options.PadId, device);   // [B,P], [B,P]
         int B = prompts.Count, P = (int)ids.shape[1];
-        var generator = options.Seed is long s ? new Generator((ulong)s, device) : null;
+        // Known on the host, so no device read: an unpadded batch needs no mask now or at any later step (the model
+        // would treat an all-ones mask the same, at the cost of a bias per step).
+        bool padded = prompts.Any(p => p.Count != P);
+        Tensor? mask = padded ? promptMask : null;                                         // [B,P+step] or null
+        var generator = SeededGenerator.Create(options.Seed, device);
 
         using var cache = model.NewCache();
         // Only the last position's logits outlive their step: the prompt's [B,P,V] and each step's [B,V] are freed as
@@ -58,7 +64,7 @@ public static class Sampler
             finished = finished.MoveToOuterDisposeScope();
             if (step == options.MaxNewTokens - 1) break;
             if (stopIds.Count > 0 && step % SyncEvery == SyncEvery - 1 && finished.all().item<bool>()) break;
-            mask = cat([mask, ones(B, 1, dtype: mask.dtype, device: device)], 1).MoveToOuterDisposeScope();
+            if (mask is not null) mask = cat([mask, ones(B, 1, dtype: mask.dtype, device: device)], 1).MoveToOuterDisposeScope();
             var previous = logits;
             logits = LastLogits(model.Forward(next.unsqueeze(-1), mask, cache)).MoveToOuterDisposeScope();
             previous.Dispose();
@@ -69,7 +75,7 @@ public static class Sampler
         var result = new GenerationResult
         {
             Sequences = cat([ids, responseIds], 1).MoveToOuterDisposeScope(),
-            AttentionMask = cat([mask[.., ..P], responseMask], 1).MoveToOuterDisposeScope(),
+            AttentionMask = cat([promptMask, responseMask], 1).MoveToOuterDisposeScope(),
             ResponseIds = responseIds.MoveToOuterDisposeScope(),
             ResponseMask = responseMask.MoveToOuterDisposeScope(),
             LogProbs = stack(logps, 1).MoveToOuterDisposeScope(),

@@ -23,8 +23,18 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>x [..., in] -> x @ weight + bias [..., out].</summary>
-    public override Tensor forward(Tensor x) => torch.matmul(x, weight) + bias;   // [..., in] -> [..., out]
+    /// <summary>x [..., in] -> x @ weight + bias [..., out], as one fused bias matmul (addmm).</summary>
+    /// <remarks>
+    /// addmm(bias, x2d, weight) = bias + x2d @ weight (the bias added by the GEMM itself, e.g. cuBLASLt's epilogue),
+    /// instead of a matmul and a separate broadcast add; nn.Linear does the same for its [out, in] weight.
+    /// </remarks>
+    public override Tensor forward(Tensor x)
+    {
+        long inFeatures = weight.shape[0], outFeatures = weight.shape[1];
+        var shape = x.shape.ToArray();                                    // [..., in]
+        shape[^1] = outFeatures;
+        return bias.addmm(x.reshape(-1, inFeatures), weight).view(shape);   // [N,in] @ [in,out] + [out] -> [..., out]
+    }
 }
 
 /// <summary>GPT-2 causal self-attention: fused c_attn -> q,k,v [B,H,T,D], SDPA, c_proj.</summary>
@@ -78,9 +88,12 @@ public sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
     /// <summary>x [B,T,C] -> c_proj(gelu_new(c_fc(x))) [B,T,C].</summary>
     public override Tensor forward(Tensor x) => c_proj.forward(GeluNew(c_fc.forward(x)));
 
-    /// <summary>gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as in transformers activations.NewGELUActivation.</summary>
-    public static Tensor GeluNew(Tensor x) =>
-        0.5 * x * (1.0 + torch.tanh(Math.Sqrt(2.0 / Math.PI) * (x + 0.044715 * torch.pow(x, 3.0))));
+    /// <summary>
+    /// gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (Hendrycks and Gimpel 2016, eq. for the tanh
+    /// approximation; transformers' NewGELUActivation), as libtorch's one fused tanh-approximate GELU kernel rather
+    /// than seven elementwise ops, each with its own pass over [B,T,4C] and its own saved tensor for backward.
+    /// </summary>
+    public static Tensor GeluNew(Tensor x) => nn.functional.gelu(x, GELU.Approximate.tanh);
 }
 
 /// <summary>Pre-norm GPT-2 block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>

@@ -132,7 +132,7 @@ public sealed class LocalModel : IDisposable
         using var _ = no_grad();
         var ids = tensor(promptIds.Select(i => (long)i).ToArray(), device: Device).unsqueeze(0);   // [1,P]
         var mask = ones_like(ids);                                                                // [1,P]
-        using var generator = sampling.Seed is long s ? new Generator((ulong)s, Device) : null;
+        using var generator = SeededGenerator.Create(sampling.Seed, Device);   // a CPU generator cannot drive a CUDA draw
         using var cache = _model.NewCache();
         var stops = Folder.StopIds;
         var response = new List<int>();
