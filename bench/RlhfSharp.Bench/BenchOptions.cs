@@ -19,7 +19,9 @@ public sealed record BenchOptions
     public int NewTokens { get; init; } = 64;
     public int[] GenBatches { get; init; } = [1, 32];
     public string Optimizer { get; init; } = "both";   // torch | flat | both
-    public string Only { get; init; } = "all";         // all | gen | train | ppo | logprobs (ppo and logprobs run only when named)
+    public string Only { get; init; } = "all";         // all | gen | train | ppo | logprobs | smoke | parity | resume | checks (all but gen/train run only when named)
+    public string Fixtures { get; init; } = "";        // parity: the hf-tiny fixtures folder (default ../shared/fixtures/hf-tiny)
+    public string Work { get; init; } = "";            // smoke, resume: where phase outputs go (default a temp folder)
 
     public static BenchOptions Parse(string[] args)
     {
@@ -46,11 +48,15 @@ public sealed record BenchOptions
                 "--gen-batches" => o with { GenBatches = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() },
                 "--optimizer" => o with { Optimizer = Next() },
                 "--only" => o with { Only = Next() },
+                "--fixtures" => o with { Fixtures = Next() },
+                "--work" => o with { Work = Next() },
                 _ => throw new ArgumentException($"unknown option {key}"),
             };
         }
         if (o.Dtype is not ("f32" or "bf16")) throw new ArgumentException("--dtype must be f32 or bf16");
         if (o.Optimizer is not ("torch" or "flat" or "both")) throw new ArgumentException("--optimizer must be torch, flat or both");
+        if (o.Only is not ("all" or "gen" or "train" or "ppo" or "logprobs" or "smoke" or "parity" or "resume" or "checks"))
+            throw new ArgumentException("--only must be all, gen, train, ppo, logprobs, smoke, parity, resume or checks");
         if (o.Dim % o.Heads != 0) throw new ArgumentException("--dim must be a multiple of --heads");
         return o;
     }
@@ -58,5 +64,6 @@ public sealed record BenchOptions
     public const string Usage =
         "dotnet run -c Release --project bench/RlhfSharp.Bench -- [--device cpu|cuda] [--layers 4] [--dim 256] [--heads 4] [--vocab 512]\n" +
         "    [--batch 8] [--seq 128] [--steps 10] [--warmup 3] [--dtype f32|bf16] [--prompt-len 16] [--new-tokens 64]\n" +
-        "    [--gen-batches 1,32] [--optimizer torch|flat|both] [--only all|gen|train|ppo|logprobs]";
+        "    [--gen-batches 1,32] [--optimizer torch|flat|both] [--only all|gen|train|ppo|logprobs|smoke|parity|resume|checks]\n" +
+        "    [--fixtures DIR (parity; default ../shared/fixtures/hf-tiny)] [--work DIR (smoke, resume; default a temp folder)]";
 }

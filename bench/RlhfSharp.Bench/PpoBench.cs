@@ -17,6 +17,13 @@ public static class PpoBench
 {
     public sealed record Result(double SecondsPerIteration, long PeakRssBytes);
 
+    /// <summary>Ptx minibatch rows per PPO update (bench/pytorch_twin.py <c>--only ppo</c> uses the same).</summary>
+    public const int PtxBatch = 8;
+
+    /// <summary>The result line's name, shared with the twin.</summary>
+    public static string LineName(BenchOptions o) =>
+        $"ppo iteration, rollout {o.Batch} x {o.PromptLen}+{o.NewTokens} tokens, 2 epochs x 2 minibatches, ptx {PtxBatch}x{o.Seq}";
+
     public static Result Run(TransformerConfig config, BenchOptions o, Device device, ScalarType dtype)
     {
         T Make<T>(Func<T> create) where T : nn.Module
@@ -29,8 +36,9 @@ public static class PpoBench
         manual_seed(0);
         var policy = Make(() => ModelFactory.Create(config));
         var reference = Make(() => ModelFactory.DeepCopy(policy));
-        var rm = Make(() => new ScalarHeadModel(config));
-        var value = Make(() => new ScalarHeadModel(config));
+        // Initialised weights (a bare ScalarHeadModel's Conv1D weights are torch.empty: whatever memory held).
+        var rm = Make(() => ModelFactory.CreateScalarHead(config));
+        var value = Make(() => ModelFactory.CreateScalarHead(config));
         var rng = new Random(0);
         // No token id is EOS, so responses run to --new-tokens as in the worst case of real training.
         int eos = -1, pad = 0;
@@ -44,7 +52,7 @@ public static class PpoBench
         var cfg = new PpoConfig
         {
             Iterations = o.Warmup + o.Steps, RolloutBatchSize = o.Batch, MiniBatchSize = Math.Max(1, o.Batch / 2), PpoEpochs = 2,
-            MaxNewTokens = o.NewTokens, Temperature = 1.0, PtxCoef = 1.0, PtxBatchSize = 8, WarmupIterations = 1, MissingEosPenalty = 0,
+            MaxNewTokens = o.NewTokens, Temperature = 1.0, PtxCoef = 1.0, PtxBatchSize = PtxBatch, WarmupIterations = 1, MissingEosPenalty = 0,
         };
         using var trainer = new PpoTrainer(cfg, new PpoModels(policy, reference, new ModelRewardScorer(rm), value), prompts, ptx, eos, pad);
         for (int i = 0; i < o.Warmup; i++) trainer.Step();

@@ -33,12 +33,28 @@ CausalLM NewModel()
 Console.WriteLine($"device {device}{(device.type == DeviceType.CUDA ? $" ({cuda.device_count()} visible)" : $", {torch.get_num_threads()} threads")}, libtorch {torch.__version__}, dtype {o.Dtype}");
 Console.WriteLine($"model gpt2 layers={o.Layers} dim={o.Dim} heads={o.Heads} vocab={o.Vocab} ctx={ctx}");
 
+// Device checks (bench/gpu/run.sh): every phase on the device, device vs CPU, resume on the device. RESULT lines only.
+if (o.Only is "smoke" or "parity" or "resume" or "checks")
+{
+    var work = o.Work.Length > 0 ? o.Work : Path.Combine(Path.GetTempPath(), "rlhfsharp-checks-" + Environment.ProcessId);
+    var fixtures = o.Fixtures.Length > 0 ? o.Fixtures : Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "fixtures", "hf-tiny");
+    bool ok = true;
+    if (o.Only is "smoke" or "checks") ok &= RlhfSharp.Bench.Checks.SmokeCheck.Run(o.Device, work, o.Dtype);
+    if (o.Only is "parity" or "checks") ok &= RlhfSharp.Bench.Checks.ParityCheck.Run(o.Device, Path.GetFullPath(fixtures));
+    if (o.Only is "resume" or "checks") ok &= RlhfSharp.Bench.Checks.ResumeCheck.Run(o.Device, work);
+    return ok ? 0 : 1;
+}
+
 if (o.Only is "all" or "gen")
 {
     using var model = NewModel();
     model.eval();
     foreach (var b in o.GenBatches)
-        Console.WriteLine($"generate  batch={b,-3} prompt={o.PromptLen} new={o.NewTokens}: {GenerationBench.TokensPerSecond(model, o, b, device),10:F1} tokens/s");
+    {
+        double tps = GenerationBench.TokensPerSecond(model, o, b, device);
+        Console.WriteLine($"generate  batch={b,-3} prompt={o.PromptLen} new={o.NewTokens}: {tps,10:F1} tokens/s");
+        Results.Measure($"generate B={b}, {o.PromptLen}+{o.NewTokens} tokens", tps, "tokens/s");
+    }
 }
 
 if (o.Only is "all" or "train")
@@ -51,6 +67,8 @@ if (o.Only is "all" or "train")
         using TrainingBench.IStepper opt = kind == "flat" ? new TrainingBench.FlatAdamW(model) : new TrainingBench.TorchAdamW(model);
         var r = TrainingBench.Run(model, opt, o, device);
         Console.WriteLine($"train     batch={o.Batch} seq={o.Seq} {r.Optimizer,-22}: {r.MsPerStep,8:F1} ms/step {r.TokensPerSecond,10:F0} tokens/s (loss {r.FinalLoss:F3})");
+        Results.Measure(kind == "flat" ? $"train B={o.Batch}x{o.Seq}, fastest AdamW (ours: flat | PyTorch: fused)"
+                                       : $"train B={o.Batch}x{o.Seq}, default AdamW (TorchSharp optim.AdamW | PyTorch foreach)", r.MsPerStep, "ms");
     }
 }
 if (o.Only is "ppo")
@@ -58,6 +76,7 @@ if (o.Only is "ppo")
     var r = PpoBench.Run(config, o, device, dtype);
     Console.WriteLine($"ppo       rollout={o.Batch} prompt={o.PromptLen} new={o.NewTokens} ptx_seq={o.Seq}: {r.SecondsPerIteration,8:F2} s/iteration" +
                       (device.type == DeviceType.CPU ? $", peak RSS {r.PeakRssBytes / 1e9:F2} GB" : ""));
+    Results.Measure(PpoBench.LineName(o), r.SecondsPerIteration, "s");
 }
 if (o.Only is "logprobs")
 {

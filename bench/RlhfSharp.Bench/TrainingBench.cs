@@ -43,8 +43,9 @@ public static class TrainingBench
     public static Result Run(CausalLM model, IStepper optimizer, BenchOptions o, Device device)
     {
         model.train();
-        using var gen = new torch.Generator(42, device);
-        using var ids = randint(0, o.Vocab, [o.Batch, o.Seq + 1], dtype: ScalarType.Int64, device: device, generator: gen);
+        // Drawn on the CPU, then copied: TorchSharp 0.107's generators are CPU generators, which a CUDA kernel refuses.
+        using var gen = new torch.Generator(42);
+        using var ids = randint(0, o.Vocab, [o.Batch, o.Seq + 1], dtype: ScalarType.Int64, generator: gen).to(device);
         using var x = ids[.., ..^1].contiguous();     // [B,T]
         using var y = ids[.., 1..].contiguous();      // [B,T]
         double loss = 0;
