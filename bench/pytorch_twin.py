@@ -13,11 +13,25 @@ Measurements (same definitions as the C# bench):
             per step; --warmup steps, then the mean over --steps; tokens/s = batch * seq / step time.
             AdamW variants: foreach (PyTorch's default), per-parameter loop (foreach=False), fused (CUDA).
 
+  ppo:      (only with --only ppo) whole PPO-ptx iterations as the C# bench's PpoBench: policy, frozen reference,
+            reward and value models of the same shape (value and reward: the trunk plus a Linear(C, 1) score head);
+            rollout of --batch prompts of --prompt-len tokens with --new-tokens sampled (temperature 1, no EOS), the
+            policy's and the reference's log-probs, values and the reward at the last token, per-token KL penalty
+            (beta 0.2) with the score at the last token, GAE (gamma 1, lambda 0.95); then 2 epochs of 2 minibatches,
+            each: policy and value forward, whitened advantages, clipped policy loss, clipped value loss (vf 0.1),
+            ptx cross-entropy on 8 blocks of --seq tokens (coef 1), backward, gradient clipping at 1, AdamW steps
+            (lr 1.41e-5, no weight decay). --warmup iterations, then the mean of --steps; seconds per iteration.
+
   logprobs: (only with --only logprobs) the per-token log-prob op alone, as the C# bench's LogProbsBench.
+
+Every measurement is also printed as `RESULT {"line", "value", "unit"}` with the same line names as the C# bench, so
+bench/gpu/run.sh can put both in one table.
 
 Usage: python bench/pytorch_twin.py --device cuda --layers 12 --dim 768 --heads 12 --vocab 50257 --batch 8 --seq 1024 --dtype bf16
 """
 import argparse
+import copy
+import json
 import math
 import time
 
@@ -88,14 +102,37 @@ class Gpt2(nn.Module):
             elif p.dim() >= 2:
                 nn.init.normal_(p, 0.0, 0.02)
 
-    def forward(self, ids, caches=None, start=0):
-        # ids [B,T] -> logits [B,T,V] in float32 (as RlhfSharp: the projection in the weights' dtype, then upcast)
+    def hidden(self, ids, caches=None, start=0):
+        # ids [B,T] -> final-normed hidden states [B,T,C] in the weights' dtype
         T = ids.shape[1]
         pos = torch.arange(start, start + T, device=ids.device)
         x = self.wte(ids) + self.wpe(pos)
         for i, block in enumerate(self.h):
             x = block(x, None if caches is None else caches[i])
-        return F.linear(self.ln_f(x), self.wte.weight).float()  # tied head
+        return self.ln_f(x)
+
+    def forward(self, ids, caches=None, start=0):
+        # ids [B,T] -> logits [B,T,V] in float32 (as RlhfSharp: the projection in the weights' dtype, then upcast)
+        return F.linear(self.hidden(ids, caches, start), self.wte.weight).float()  # tied head
+
+
+class ScalarHead(nn.Module):
+    """Reward / value model: the same trunk with a Linear(C, 1) score head (HF *ForSequenceClassification)."""
+
+    def __init__(self, vocab, layers, dim, heads, ctx):
+        super().__init__()
+        self.trunk = Gpt2(vocab, layers, dim, heads, ctx)
+        self.score = nn.Linear(dim, 1, bias=False)
+        nn.init.normal_(self.score.weight, 0.0, 0.02)
+
+    def forward(self, ids):
+        # ids [B,T] -> per-token scalars [B,T] in float32
+        return self.score(self.trunk.hidden(ids)).squeeze(-1).float()
+
+
+def result(line, value, unit):
+    """The machine-readable twin of each printed figure (bench/gpu/run.sh reads these)."""
+    print("RESULT " + json.dumps({"line": line, "value": round(value, 4), "unit": unit}), flush=True)
 
 
 def sync(device):
@@ -161,6 +198,98 @@ def bench_train(model, opt, args, device):
     return s * 1000 / args.steps, args.batch * args.seq / (s / args.steps), last[0]
 
 
+PTX_BATCH = 8  # as the C# PpoBench
+
+
+def ppo_line(args):
+    return (f"ppo iteration, rollout {args.batch} x {args.prompt_len}+{args.new_tokens} tokens, "
+            f"2 epochs x 2 minibatches, ptx {PTX_BATCH}x{args.seq}")
+
+
+def bench_ppo(args, device, dtype, ctx):
+    """Seconds per PPO-ptx iteration; the same work per iteration as RlhfSharp's PpoTrainer.Step (see the docstring)."""
+    B, P, N, T, V = args.batch, args.prompt_len, args.new_tokens, args.seq, args.vocab
+    M = max(1, B // 2)
+    beta, gamma, lam, clip, vclip, vf_coef, ptx_coef, lr = 0.2, 1.0, 0.95, 0.2, 0.2, 0.1, 1.0, 1.41e-5
+    torch.manual_seed(0)
+    policy = Gpt2(V, args.layers, args.dim, args.heads, ctx).to(device=device, dtype=dtype)
+    reference = copy.deepcopy(policy).eval().requires_grad_(False)
+    reward = ScalarHead(V, args.layers, args.dim, args.heads, ctx).to(device=device, dtype=dtype).eval().requires_grad_(False)
+    value = ScalarHead(V, args.layers, args.dim, args.heads, ctx).to(device=device, dtype=dtype)
+    policy_opt = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.0)
+    value_opt = torch.optim.AdamW(value.parameters(), lr=lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(0)
+    prompts = torch.randint(1, V, (4 * B, P), generator=g).to(device)
+    ptx = torch.randint(1, V, (64, T + 1), generator=g).to(device)
+    sample_gen = torch.Generator(device=device).manual_seed(1)
+    cursor = [0, 0]
+
+    def response_logp(model, seq):
+        # the log-probs of the response tokens under the model, [B,N] float32; the LM head on the N positions only
+        h = model.hidden(seq)[:, P - 1:-1]
+        logits = F.linear(h, model.wte.weight).float()
+        return logits, torch.log_softmax(logits, -1).gather(-1, seq[:, P:].unsqueeze(-1)).squeeze(-1)
+
+    def iteration():
+        rows = torch.arange(cursor[0], cursor[0] + B, device=device) % prompts.shape[0]
+        cursor[0] += B
+        seq_resp, _ = generate(policy, prompts[rows], N, sample_gen)
+        seq = torch.cat([prompts[rows], seq_resp], 1)                             # [B,P+N]
+        with torch.no_grad():
+            _, old_logp = response_logp(policy, seq)                              # [B,N]
+            old_values = value(seq)[:, P - 1:-1]                                  # [B,N]
+            _, ref_logp = response_logp(reference, seq)
+            score = reward(seq)[:, -1]                                            # [B]
+            kl = old_logp - ref_logp
+            rewards = -beta * kl
+            rewards[:, -1] += score
+            last, next_v, cols = torch.zeros(B, device=device), torch.zeros(B, device=device), [None] * N
+            for t in range(N - 1, -1, -1):
+                delta = rewards[:, t] + gamma * next_v - old_values[:, t]
+                last = delta + gamma * lam * last
+                next_v, cols[t] = old_values[:, t], last
+            adv_all = torch.stack(cols, 1)
+            returns = adv_all + old_values
+        stats = []
+        for _ in range(2):
+            order = torch.randperm(B, device=device)
+            for start in range(0, B, M):
+                mb = order[start:start + M]
+                s = seq[mb]
+                logits, new_logp = response_logp(policy, s)
+                v = value(s)[:, P - 1:-1]
+                adv = adv_all[mb]
+                adv = (adv - adv.mean()) * torch.rsqrt(adv.var() + 1e-8)
+                ratio = torch.exp(new_logp - old_logp[mb])
+                pg = torch.max(-adv * ratio, -adv * ratio.clamp(1 - clip, 1 + clip)).mean()
+                ov = old_values[mb]
+                v_clipped = ov + (v - ov).clamp(-vclip, vclip)
+                v_loss = 0.5 * torch.max((v - returns[mb]) ** 2, (v_clipped - returns[mb]) ** 2).mean()
+                rows_ptx = torch.arange(cursor[1], cursor[1] + PTX_BATCH, device=device) % ptx.shape[0]
+                cursor[1] += PTX_BATCH
+                blocks = ptx[rows_ptx]
+                ptx_loss = F.cross_entropy(policy(blocks[:, :-1]).reshape(-1, V), blocks[:, 1:].reshape(-1))
+                loss = pg + vf_coef * v_loss + ptx_coef * ptx_loss
+                policy_opt.zero_grad(set_to_none=False)
+                value_opt.zero_grad(set_to_none=False)
+                loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_(value.parameters(), 1.0)
+                policy_opt.step()
+                value_opt.step()
+                with torch.no_grad():
+                    lp = torch.log_softmax(logits.detach(), -1)
+                    entropy = -(lp.exp() * lp).sum(-1).mean()
+                stats.append(torch.stack([pg.detach(), v_loss.detach(), entropy, ptx_loss.detach(), grad_norm.float()]))
+        return torch.stack(stats).mean(0).cpu()                                   # one host sync per iteration
+
+    policy.eval()   # no dropout in this model anyway; as PpoTrainer
+    for _ in range(args.warmup):
+        iteration()
+    s = seconds(device, lambda: [iteration() for _ in range(args.steps)])
+    return s / args.steps
+
+
 def bench_logprobs(args, device):
     # The per-token log-prob op alone (twin of LogProbsBench.cs): forward + backward on float32 logits [batch, seq, vocab],
     # ordinary rows (N(0, 2^2)) and peaked ones (every logit near -120 but the target's 0); best and worst of --steps.
@@ -204,7 +333,7 @@ def main():
     p.add_argument("--new-tokens", type=int, default=64)
     p.add_argument("--gen-batches", default="1,32")
     p.add_argument("--optimizer", choices=["foreach", "loop", "fused", "all"], default="all")
-    p.add_argument("--only", choices=["all", "gen", "train", "logprobs"], default="all")
+    p.add_argument("--only", choices=["all", "gen", "train", "ppo", "logprobs"], default="all")
     args = p.parse_args()
     if args.dim % args.heads:
         p.error("--dim must be a multiple of --heads")
@@ -226,6 +355,7 @@ def main():
         for b in (int(s) for s in args.gen_batches.split(",")):
             tps = bench_generate(model, args, b, device, dtype)
             print(f"generate  batch={b:<3} prompt={args.prompt_len} new={args.new_tokens}: {tps:10.1f} tokens/s")
+            result(f"generate B={b}, {args.prompt_len}+{args.new_tokens} tokens", tps, "tokens/s")
         del model
 
     if args.only in ("all", "train"):
@@ -239,7 +369,17 @@ def main():
             ms, tps, loss = bench_train(model, opt, args, device)
             name = f"AdamW {kind}"
             print(f"train     batch={args.batch} seq={args.seq} {name:<22}: {ms:8.1f} ms/step {tps:10.0f} tokens/s (loss {loss:.3f})")
+            shape = f"train B={args.batch}x{args.seq}"
+            if kind == "foreach":
+                result(f"{shape}, default AdamW (TorchSharp optim.AdamW | PyTorch foreach)", ms, "ms")
+            elif kind == "fused":
+                result(f"{shape}, fastest AdamW (ours: flat | PyTorch: fused)", ms, "ms")
             del model, opt
+
+    if args.only == "ppo":
+        sec = bench_ppo(args, device, dtype, ctx)
+        print(f"ppo       rollout={args.batch} prompt={args.prompt_len} new={args.new_tokens} ptx_seq={args.seq}: {sec:8.2f} s/iteration")
+        result(ppo_line(args), sec, "s")
 
     if args.only == "logprobs":
         print(f"logprobs  logits [{args.batch},{args.seq},{args.vocab}] float32, forward + backward, best of {args.steps} (range)")

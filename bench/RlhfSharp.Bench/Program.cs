@@ -39,7 +39,7 @@ if (o.Only is "smoke" or "parity" or "resume" or "checks")
     var work = o.Work.Length > 0 ? o.Work : Path.Combine(Path.GetTempPath(), "rlhfsharp-checks-" + Environment.ProcessId);
     var fixtures = o.Fixtures.Length > 0 ? o.Fixtures : Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "fixtures", "hf-tiny");
     bool ok = true;
-    if (o.Only is "smoke" or "checks") ok &= RlhfSharp.Bench.Checks.SmokeCheck.Run(o.Device, work, o.Dtype);
+    if (o.Only is "smoke" or "checks") ok &= RlhfSharp.Bench.Checks.SmokeCheck.Run(o.Device, work);
     if (o.Only is "parity" or "checks") ok &= RlhfSharp.Bench.Checks.ParityCheck.Run(o.Device, Path.GetFullPath(fixtures));
     if (o.Only is "resume" or "checks") ok &= RlhfSharp.Bench.Checks.ResumeCheck.Run(o.Device, work);
     return ok ? 0 : 1;
