@@ -371,9 +371,9 @@ def main():
             print(f"train     batch={args.batch} seq={args.seq} {name:<22}: {ms:8.1f} ms/step {tps:10.0f} tokens/s (loss {loss:.3f})")
             shape = f"train B={args.batch}x{args.seq}"
             if kind == "foreach":
-                result(f"{shape}, default AdamW (TorchSharp optim.AdamW | PyTorch foreach)", ms, "ms")
+                result(f"{shape}, default AdamW (TorchSharp optim.AdamW; PyTorch foreach)", ms, "ms")
             elif kind == "fused":
-                result(f"{shape}, fastest AdamW (ours: flat | PyTorch: fused)", ms, "ms")
+                result(f"{shape}, fastest AdamW (RlhfSharp flat; PyTorch fused)", ms, "ms")
             del model, opt
 
     if args.only == "ppo":

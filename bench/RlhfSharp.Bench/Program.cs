@@ -67,8 +67,8 @@ if (o.Only is "all" or "train")
         using TrainingBench.IStepper opt = kind == "flat" ? new TrainingBench.FlatAdamW(model) : new TrainingBench.TorchAdamW(model);
         var r = TrainingBench.Run(model, opt, o, device);
         Console.WriteLine($"train     batch={o.Batch} seq={o.Seq} {r.Optimizer,-22}: {r.MsPerStep,8:F1} ms/step {r.TokensPerSecond,10:F0} tokens/s (loss {r.FinalLoss:F3})");
-        Results.Measure(kind == "flat" ? $"train B={o.Batch}x{o.Seq}, fastest AdamW (ours: flat | PyTorch: fused)"
-                                       : $"train B={o.Batch}x{o.Seq}, default AdamW (TorchSharp optim.AdamW | PyTorch foreach)", r.MsPerStep, "ms");
+        Results.Measure(kind == "flat" ? $"train B={o.Batch}x{o.Seq}, fastest AdamW (RlhfSharp flat; PyTorch fused)"
+                                       : $"train B={o.Batch}x{o.Seq}, default AdamW (TorchSharp optim.AdamW; PyTorch foreach)", r.MsPerStep, "ms");
     }
 }
 if (o.Only is "ppo")

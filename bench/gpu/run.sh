@@ -11,7 +11,7 @@
 #
 # The GPU machine needs PyTorch with CUDA (its libtorch runs our TorchSharp) and no .NET: bench/gpu/prepare.sh,
 # run on a machine with the .NET SDK, builds bench/gpu/out/rlhfsharp-gpu.tar.xz (a self-contained publish and the
-# fixtures), which travels with the tree. Budget: well under 10 minutes of GPU time (each step has a timeout).
+# fixtures), which travels with the tree. Budget: a few minutes; at most 570 s (each step has a time limit).
 #
 #   bench/gpu/run.sh                # on the GPU machine
 #   bench/gpu/run.sh --dry-run      # here, on CPU: the same steps with tiny shapes, the NuGet cache's libtorch 2.10
@@ -44,11 +44,21 @@ table_python="$(command -v python3 || echo /usr/bin/python3)"
 
 # ---- the app: unpack the publish and give it a libtorch ----
 tarball="$out/rlhfsharp-gpu.tar.xz"
-if [[ ! -f "$tarball" ]]; then
-  if (( dry )) && command -v dotnet >/dev/null; then say "no $tarball yet: building it (bench/gpu/prepare.sh)"; "$here/prepare.sh" || exit 1
+stale=""
+if (( dry )) && [[ -f "$tarball" ]]; then   # here the sources are at hand: rebuild when any is newer than the tarball
+  stale="$(cd "$repo" && find src bench/RlhfSharp.Bench Directory.Build.props Directory.Build.targets build \
+             \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.targets' \) -newer "$tarball" \
+             -not -path '*/bin/*' -not -path '*/obj/*' 2>/dev/null | head -1)"
+fi
+if [[ ! -f "$tarball" || -n "$stale" ]]; then
+  if (( dry )) && command -v dotnet >/dev/null; then
+    say "${stale:+$stale is newer than the tarball: }building $tarball (bench/gpu/prepare.sh)"; "$here/prepare.sh" || exit 1
   else echo "run.sh: $tarball missing: run bench/gpu/prepare.sh on a machine with the .NET SDK and carry it" >&2; exit 1; fi
 fi
-tar -xJf "$tarball" -C "$work" || { echo "run.sh: cannot unpack $tarball" >&2; exit 1; }
+# tar's xz filter needs the xz program; Python's tarfile (lzma) is the fallback on an image without it.
+tar -xJf "$tarball" -C "$work" 2>/dev/null \
+  || "${python:-python3}" -c 'import sys,tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$tarball" "$work" \
+  || { echo "run.sh: cannot unpack $tarball" >&2; exit 1; }
 app="$work/rlhfsharp-gpu/app"; fixtures="$work/rlhfsharp-gpu/fixtures"
 say "publish of commit $(head -c 12 "$work/rlhfsharp-gpu/COMMIT" 2>/dev/null || echo '?') $(sed -n 2p "$work/rlhfsharp-gpu/COMMIT" 2>/dev/null)"
 
@@ -69,8 +79,9 @@ say "libtorch from $torch_lib"
 
 if (( dry )); then
   device=cpu
+  cores=$(nproc)
   export OMP_NUM_THREADS=1   # both programs on one thread: a shared 2-core machine otherwise thrashes libtorch's pool
-  card="CPU dry run ($(nproc) cores, 1 thread)"
+  card="CPU dry run ($cores cores, 1 thread)"
   shape=(--layers 2 --dim 64 --heads 4 --vocab 512)
   gen=(--prompt-len 8 --new-tokens 16 --gen-batches 1,8)
   train=(--batch 4 --seq 32 --steps 3 --warmup 1)
@@ -114,20 +125,23 @@ twin_step() {  # twin_step NAME SECONDS ARGS...: the twin, or a SKIP line that s
   step "$name" "$limit" twin.jsonl "$python" "$repo/bench/pytorch_twin.py" "$@"
 }
 
+# Time limits per step sum to 570 s, so even a hung step leaves the whole call under the device tool's 600 s; a
+# normal GPU run takes a few minutes (each process pays CUDA's start-up once).
 # 1-3: the checks (one process: CUDA starts once)
-step checks 300 ours.jsonl "${bench[@]}" --only checks --fixtures "$fixtures" --work "$work/checks"
+step checks 180 ours.jsonl "${bench[@]}" --only checks --fixtures "$fixtures" --work "$work/checks"
 # 4: the bench and the twin, each line one after the other on the same card
-step bench-gen 240 ours.jsonl "${bench[@]}" --only gen "${shape[@]}" "${gen[@]}" --dtype "$dtype"
-twin_step twin-gen 240 --device "$device" --only gen "${shape[@]}" "${gen[@]}" --dtype "$dtype"
-step bench-train 180 ours.jsonl "${bench[@]}" --only train "${shape[@]}" "${train[@]}" --dtype "$dtype" --optimizer both
-twin_step twin-train 180 --device "$device" --only train "${shape[@]}" "${train[@]}" --dtype "$dtype" --optimizer all
-step bench-ppo 180 ours.jsonl "${bench[@]}" --only ppo "${shape[@]}" "${ppo[@]}" --dtype "$dtype"
-twin_step twin-ppo 180 --device "$device" --only ppo "${shape[@]}" "${ppo[@]}" --dtype "$dtype"
+step bench-gen 75 ours.jsonl "${bench[@]}" --only gen "${shape[@]}" "${gen[@]}" --dtype "$dtype"
+twin_step twin-gen 75 --device "$device" --only gen "${shape[@]}" "${gen[@]}" --dtype "$dtype"
+step bench-train 60 ours.jsonl "${bench[@]}" --only train "${shape[@]}" "${train[@]}" --dtype "$dtype" --optimizer both
+twin_step twin-train 60 --device "$device" --only train "${shape[@]}" "${train[@]}" --dtype "$dtype" --optimizer all
+step bench-ppo 60 ours.jsonl "${bench[@]}" --only ppo "${shape[@]}" "${ppo[@]}" --dtype "$dtype"
+twin_step twin-ppo 60 --device "$device" --only ppo "${shape[@]}" "${ppo[@]}" --dtype "$dtype"
 
 elapsed=$(( $(date +%s) - start ))
 label="$card"; (( dry )) || label="$card, $dtype"
+twin_torch="$( [[ -n "$python" ]] && "$python" -c 'import torch;print("PyTorch", torch.__version__)' 2>/dev/null || echo 'no PyTorch')"
 "$table_python" "$here/table.py" --card "$label" --ours "$results/ours.jsonl" --twin "$results/twin.jsonl" \
-  --note "$( (( dry )) && echo 'dry run: tiny shapes on CPU, f32, 1 thread; timings mean nothing' || echo "GPT-2-small shape, $dtype") ; $(date -u +%Y-%m-%d) ; ${elapsed} s" \
+  --note "$( (( dry )) && echo 'Dry run: tiny shapes on CPU, f32, 1 thread; timings mean nothing.' || echo "GPT-2-small shape, $dtype.") Twin: $twin_torch. RlhfSharp: libtorch from $torch_lib. $(date -u +%Y-%m-%d), ${elapsed} s." \
   | tee "$out/table.md"
 status=${PIPESTATUS[0]}
 say "done in ${elapsed} s; table in $out/table.md"

@@ -96,7 +96,7 @@ public static class ParityCheck
         cw.Dispose(); dw.Dispose();
         return (relBefore < LossTolerance && relAfter < LossTolerance,
                 $"loss {db:F6} vs CPU {cb:F6} (rel {Results.Sci(relBefore)}), after one AdamW step {da:F6} vs {ca:F6} " +
-                $"(rel {Results.Sci(relAfter)}); max |param diff| {Results.Sci(maxParam)}");
+                $"(rel {Results.Sci(relAfter)}); max abs param diff {Results.Sci(maxParam)}");
     }
 
     static int[][] Rows(Tensor t)
