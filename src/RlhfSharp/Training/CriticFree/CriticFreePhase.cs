@@ -53,7 +53,7 @@ static class CriticFreePhase
             foreach (var kind in functions)
                 terms.Add(new RewardTerm(VerifiableRewards.Name(kind), new AnswerRewardScorer(kind, answers, Decode), weights[terms.Count]));
 
-            run.Progress.Message($"{phase}: {prompts.PromptIds.Count} prompts x {objective.GroupSize} responses per iteration, rewards " +
+            run.Progress.Message($"{phase}: {prompts.PromptIds.Count} prompts, {settings.PromptsPerIteration} per iteration x {objective.GroupSize} responses, rewards " +
                                  string.Join(" + ", terms.Select(t => $"{t.Weight:G4} * {t.Name}")) + $", response end id {endId}, pad id {policyFolder.PadId}");
             using var trainer = new CriticFreeTrainer(settings, objective, new CriticFreeModels(policy, reference, terms),
                 prompts.PromptIds, endId, policyFolder.PadId)
