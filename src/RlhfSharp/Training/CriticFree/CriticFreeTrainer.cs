@@ -47,14 +47,15 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
     public CriticFreeTrainer(RlooConfig config, CriticFreeModels models, IReadOnlyList<IReadOnlyList<int>> promptIds, int eosTokenId, int padTokenId)
         : this(Valid(config, RlooConfig.Schema).Common, config.Objective, models, promptIds, eosTokenId, padTokenId) { }
 
-    /// <summary>Sets up the optimizer and the prompt sampler.</summary>
+    /// <summary>Sets up the optimizer and the prompt sampler (for the two public constructors and the phase, which pass
+    /// settings their method's schema has validated).</summary>
     /// <param name="settings">the shared settings (validated by the method's schema).</param>
     /// <param name="objective">group size, KL placement, advantage and loss.</param>
     /// <param name="models">policy, frozen reference and reward terms.</param>
     /// <param name="promptIds">rendered prompt ids, one list per prompt.</param>
     /// <param name="eosTokenId">the id that ends a response.</param>
     /// <param name="padTokenId">the pad id; must differ from <paramref name="eosTokenId"/>.</param>
-    public CriticFreeTrainer(CriticFreeSettings settings, CriticFreeObjective objective, CriticFreeModels models,
+    internal CriticFreeTrainer(CriticFreeSettings settings, CriticFreeObjective objective, CriticFreeModels models,
         IReadOnlyList<IReadOnlyList<int>> promptIds, int eosTokenId, int padTokenId)
     {
         string phase = objective.Phase;
