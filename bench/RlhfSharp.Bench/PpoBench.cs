@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RlhfSharp.Data;
 using RlhfSharp.Models;
 using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Rl;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -6,7 +6,7 @@ namespace RlhfSharp.Cli;
 /// <summary>The `rlhf` command tree. Program.cs runs it; tests walk it (every command's --help is rendered by a test).</summary>
 public static class RlhfApp
 {
-    public static CommandGroup Commands => new CommandGroup("the InstructGPT recipe for .NET: pretrain, SFT, reward model, PPO-ptx, DPO, labeling and evaluation.")
+    public static CommandGroup Commands => new CommandGroup("the InstructGPT recipe for .NET: pretrain, SFT, reward model, PPO-ptx, GRPO, RLOO, DPO, labeling and evaluation.")
         .Add("data", new CommandGroup("Prepare data.")
             .Add("dialogues", new DataDialoguesCommand()))
         .Add("demo", new DemoCommand())
@@ -15,6 +15,8 @@ public static class RlhfApp
         .Add("sft", new SftCommand())
         .Add("reward", new RewardCommand())
         .Add("ppo", new PpoCommand())
+        .Add("grpo", new GrpoCommand())
+        .Add("rloo", new RlooCommand())
         .Add("dpo", new DpoCommand())
         .Add("generate", new GenerateCommand())
         .Add("serve", new ServeCommand())

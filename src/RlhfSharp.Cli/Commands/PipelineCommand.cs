@@ -4,15 +4,15 @@ using RlhfSharp.Pipeline;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
-/// <c>rlhf pipeline --config recipe.json</c>: [pretrain], sft, reward, ppo, [dpo] on the user's data, each phase's HF folder
+/// <c>rlhf pipeline --config recipe.json</c>: [pretrain], sft, reward, ppo, [grpo], [rloo], [dpo] on the user's data, each phase's HF folder
 /// feeding the next (see <see cref="PipelineRunner"/>; the recipe's fields: docs/pipeline.md).
 /// </summary>
 public sealed class PipelineCommand : CliCommand
 {
     static readonly CliOption RecipeFile = new CliOption("--config", "RECIPE",
-        "The recipe (JSON): base_model or model_config + tokenizer, output, and the phases pretrain (optional), sft, reward, ppo, dpo (optional) with their data and hyperparameters. Relative paths are relative to the recipe's folder.") { Required = true };
+        "The recipe (JSON): base_model or model_config + tokenizer, output, and the phases pretrain (optional), sft, reward, ppo, grpo, rloo, dpo (optional) with their data and hyperparameters. Relative paths are relative to the recipe's folder.") { Required = true };
 
-    public override string Description => "Run pretrain (optional), SFT, reward model, PPO and DPO (optional) from a recipe.json; reruns skip finished phases and resume interrupted ones.";
+    public override string Description => "Run pretrain (optional), SFT, reward model, PPO, and GRPO, RLOO, DPO (optional) from a recipe.json; reruns skip finished phases and resume interrupted ones.";
     public override IReadOnlyList<CliOption> Options => [RecipeFile];
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Configuration;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
+using RlhfSharp.Training.CriticFree;
 using RlhfSharp.Training.Dpo;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Pretraining;
@@ -15,10 +16,11 @@ namespace RlhfSharp.Pipeline;
 public sealed record PhaseOutcome(string Name, string Folder, bool Skipped, double Seconds, string Summary);
 
 /// <summary>
-/// Runs a <see cref="Recipe"/>: [pretrain], sft, reward, ppo, [dpo], each through its phase's library entry
-/// (<see cref="PretrainPhase"/>, <see cref="SftPhase"/>, <see cref="RewardPhase"/>, <see cref="PpoPhase"/>,
-/// <see cref="DpoPhase"/>) writing an HF folder <c>output/&lt;phase&gt;</c> that the next phase starts from (sft from
-/// pretrain or the base model; reward and dpo from sft; ppo from sft and reward). After a phase it writes
+/// Runs a <see cref="Recipe"/>: [pretrain], sft, reward, ppo, [grpo], [rloo], [dpo], each through its phase's library
+/// entry (<see cref="PretrainPhase"/>, <see cref="SftPhase"/>, <see cref="RewardPhase"/>, <see cref="PpoPhase"/>,
+/// <see cref="GrpoPhase"/>, <see cref="RlooPhase"/>, <see cref="DpoPhase"/>) writing an HF folder
+/// <c>output/&lt;phase&gt;</c> that the next phase starts from (sft from pretrain or the base model; reward and dpo
+/// from sft; ppo, grpo and rloo from sft and reward). After a phase it writes
 /// <c>output/&lt;phase&gt;/phase-complete.json</c>; a rerun skips phases that have one, and resumes an interrupted phase
 /// from its checkpoints.
 /// </summary>
@@ -70,6 +72,14 @@ public sealed class PipelineRunner(Recipe recipe, ITrainingProgress progress, Ca
             PpoSources.FromFiles(Dir(SftPhase.Name), Dir(RewardPhase.Name), ppo.Prompts!, ppo.Config.PtxCoef > 0 ? ppo.PtxData : null, ppo.PtxTextField)
                 with { Tokenizer = tokenizerOverride },
             Options(PpoPhase.Name)));
+
+        // grpo and rloo start from the SFT folder, like ppo, scored by the reward phase's model unless reward_model is false.
+        CriticFreeSources CriticFreeInputs<TConfig>(RecipePhase<TConfig> phase) =>
+            CriticFreeSources.FromFiles(Dir(SftPhase.Name), phase.UseRewardModel ? Dir(RewardPhase.Name) : null, phase.Prompts!) with { Tokenizer = tokenizerOverride };
+        if (recipe.Grpo is { } grpo)
+            RunPhase(GrpoPhase.Name, grpo.Json, () => GrpoPhase.Run(grpo.Config, CriticFreeInputs(grpo), Options(GrpoPhase.Name)));
+        if (recipe.Rloo is { } rloo)
+            RunPhase(RlooPhase.Name, rloo.Json, () => RlooPhase.Run(rloo.Config, CriticFreeInputs(rloo), Options(RlooPhase.Name)));
 
         if (recipe.Dpo is { } dpo)
             RunPhase(DpoPhase.Name, dpo.Json, () => DpoPhase.Run(dpo.Config,

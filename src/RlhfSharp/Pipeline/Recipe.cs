@@ -1,4 +1,5 @@
 using RlhfSharp.Configuration;
+using RlhfSharp.Training.CriticFree;
 using RlhfSharp.Training.Dpo;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Pretraining;
@@ -22,8 +23,10 @@ public sealed record RecipePhase<TConfig>
     public string? EvalData { get; init; }
     /// <summary>pretrain: the text field of JSONL/JSON/Parquet records.</summary>
     public string TextField { get; init; } = "text";
-    /// <summary>ppo: the RL prompts.</summary>
+    /// <summary>ppo, grpo, rloo: the RL prompts.</summary>
     public string? Prompts { get; init; }
+    /// <summary>grpo, rloo: score responses with the reward phase's model (besides any reward_fn); default true.</summary>
+    public bool UseRewardModel { get; init; } = true;
     /// <summary>ppo: pretraining text for the ptx term, and its text field.</summary>
     public string? PtxData { get; init; }
     /// <summary>ppo: the text field of the ptx records (default "text").</summary>
@@ -59,13 +62,18 @@ public sealed record Recipe
     public required RecipePhase<RewardConfig> Reward { get; init; }
     /// <summary>PPO against the reward model, from the SFT model.</summary>
     public required RecipePhase<PpoConfig> Ppo { get; init; }
+    /// <summary>The optional GRPO phase, from the SFT model, against the reward model and/or verifiable rewards.</summary>
+    public RecipePhase<GrpoConfig>? Grpo { get; init; }
+    /// <summary>The optional RLOO phase, from the SFT model, against the reward model and/or verifiable rewards.</summary>
+    public RecipePhase<RlooConfig>? Rloo { get; init; }
     /// <summary>The optional DPO phase, from the SFT model.</summary>
     public RecipePhase<DpoConfig>? Dpo { get; init; }
 
-    static readonly string[] TopKeys = ["output", "base_model", "model_config", "tokenizer", "device", "seed", "pretrain", "sft", "reward", "ppo", "dpo"];
+    static readonly string[] TopKeys = ["output", "base_model", "model_config", "tokenizer", "device", "seed", "pretrain", "sft", "reward", "ppo", "grpo", "rloo", "dpo"];
     static readonly string[] SupervisedDataKeys = ["data", "eval_data"];
     static readonly string[] PretrainDataKeys = [.. SupervisedDataKeys, "text_field"];
     static readonly string[] PpoDataKeys = ["prompts", "ptx_data", "ptx_text_field"];
+    static readonly string[] CriticFreeDataKeys = ["prompts", "reward_model"];
 
     /// <summary>Reads and checks a recipe; every problem is a one-line <see cref="UserError"/> naming the file and key.</summary>
     public static Recipe Read(string path)
@@ -76,6 +84,8 @@ public sealed record Recipe
         var sft = root.RequireSection("sft", [.. SupervisedDataKeys, .. Keys(SftConfig.Schema)]);
         var reward = root.RequireSection("reward", [.. SupervisedDataKeys, .. Keys(RewardConfig.Schema)]);
         var ppo = root.RequireSection("ppo", [.. PpoDataKeys, .. Keys(PpoConfig.Schema)]);
+        var grpo = root.Section("grpo", [.. CriticFreeDataKeys, .. Keys(GrpoConfig.Schema)]);
+        var rloo = root.Section("rloo", [.. CriticFreeDataKeys, .. Keys(RlooConfig.Schema)]);
         var dpo = root.Section("dpo", [.. SupervisedDataKeys, .. Keys(DpoConfig.Schema)]);
 
         var baseModel = root.ExistingPath("base_model");
@@ -108,6 +118,8 @@ public sealed record Recipe
                 Config = ppoConfig, Prompts = ppo.RequireExistingPath("prompts"), PtxData = ptxData,
                 PtxTextField = ppo.String("ptx_text_field") ?? "text", Json = ppo.Json,
             },
+            Grpo = grpo is null ? null : CriticFree(grpo, GrpoConfig.Schema, seed, (c, s) => c with { Common = c.Common with { Seed = s } }, c => c.Common),
+            Rloo = rloo is null ? null : CriticFree(rloo, RlooConfig.Schema, seed, (c, s) => c with { Common = c.Common with { Seed = s } }, c => c.Common),
             Dpo = dpo is null ? null : Supervised(dpo, DpoConfig.Schema, seed, (c, s) => c with { Training = c.Training with { Seed = s } }, rewardPhase.Data),
         };
     }
@@ -122,6 +134,25 @@ public sealed record Recipe
         EvalData = section.ExistingPath("eval_data"),
         Json = section.Json,
     };
+
+    /// <summary>A grpo or rloo section: prompts, whether the reward phase's model scores (reward_model, default true),
+    /// and the method's settings; the number of rewards and weights is checked here, before anything runs.</summary>
+    static RecipePhase<TConfig> CriticFree<TConfig>(RecipeSection section, ConfigSchema<TConfig> schema, ulong? seed,
+        Func<TConfig, ulong, TConfig> withSeed, Func<TConfig, CriticFreeSettings> common)
+    {
+        var config = Config(section, schema, seed, withSeed);
+        bool useRewardModel = section.Bool("reward_model") ?? true;
+        var settings = common(config);
+        int rewards = (useRewardModel ? 1 : 0) + settings.RewardFunctionKinds.Count;
+        if (rewards == 0)
+            throw section.Error($"'{section.Name("reward_fn")}' is required when '{section.Name("reward_model")}' is false: name verifiable rewards (exact, contains, regex, number)");
+        if (settings.RewardWeightValues is { } weights && weights.Count != rewards)
+            throw section.Error($"'{section.Name("reward_weights")}' gives {weights.Count} weight(s) for {rewards} reward(s) (the reward model when reward_model is true, then reward_fn)");
+        return new RecipePhase<TConfig>
+        {
+            Config = config, Prompts = section.RequireExistingPath("prompts"), UseRewardModel = useRewardModel, Json = section.Json,
+        };
+    }
 
     /// <summary>The schema's defaults, the recipe's seed, then the section's keys; a broken rule names the dotted key.</summary>
     static TConfig Config<TConfig>(RecipeSection section, ConfigSchema<TConfig> schema, ulong? seed, Func<TConfig, ulong, TConfig> withSeed)

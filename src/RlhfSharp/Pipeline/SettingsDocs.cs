@@ -1,4 +1,5 @@
 using System.Text;
+using RlhfSharp.Training.CriticFree;
 using RlhfSharp.Training.Dpo;
 using RlhfSharp.Training.Ppo;
 using RlhfSharp.Training.Pretraining;
@@ -18,7 +19,7 @@ public static class SettingsDocs
     /// <summary>Line in docs/pipeline.md that ends the generated tables.</summary>
     public const string EndMarker = "<!-- end of settings tables -->";
 
-    /// <summary>The tables of every phase schema (pretrain, sft, reward, ppo, dpo), each under its heading.</summary>
+    /// <summary>The tables of every phase schema (pretrain, sft, reward, ppo, grpo, rloo, dpo), each under its heading.</summary>
     public static string Markdown()
     {
         var text = new StringBuilder();
@@ -27,6 +28,8 @@ public static class SettingsDocs
         Section("sft", SftConfig.Schema.MarkdownTable());
         Section("reward", RewardConfig.Schema.MarkdownTable());
         Section("ppo", PpoConfig.Schema.MarkdownTable());
+        Section("grpo", GrpoConfig.Schema.MarkdownTable());
+        Section("rloo", RlooConfig.Schema.MarkdownTable());
         Section("dpo", DpoConfig.Schema.MarkdownTable());
         return text.ToString();
     }

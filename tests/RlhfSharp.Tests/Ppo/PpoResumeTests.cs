@@ -3,6 +3,7 @@ using RlhfSharp.Tests.Infrastructure;
 using RlhfSharp.Tests.Training.Core;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Rl;
 using TorchSharp;
 using Xunit;
 

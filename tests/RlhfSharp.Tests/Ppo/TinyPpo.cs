@@ -3,6 +3,7 @@ using RlhfSharp.Models;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Losses;
 using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Rl;
 using TorchSharp;
 using static TorchSharp.torch;
 

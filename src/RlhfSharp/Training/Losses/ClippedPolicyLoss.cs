@@ -43,19 +43,32 @@ public static partial class PpoObjectives
         using var scope = torch.NewDisposeScope();
         var dtype = Masked.ComputeType(logp);
         var m = Masked.AsBool(mask);                                           // [B, T]
-        var logRatio = Masked.Zeroed(logp.to_type(dtype) - oldLogp.to_type(dtype).detach(), m); // [B, T]
-        var ratio = logRatio.exp();                                            // [B, T]
-        var adv = Masked.Zeroed(advantages.to_type(dtype).detach(), m);       // [B, T]
-        var pgLoss1 = -adv * ratio;
-        var pgLoss2 = -adv * ratio.clamp(1.0 - clipEps, 1.0 + clipEps);
-        var loss = Masked.Mean(torch.maximum(pgLoss1, pgLoss2), m);
+        var terms = ClippedSurrogate(logp, oldLogp, advantages, m, clipEps);
+        var loss = Masked.Mean(terms.PerToken, m);
 
         using var noGrad = torch.no_grad();
-        var clipFrac = Masked.Mean(pgLoss2.gt(pgLoss1).to_type(dtype), m);
-        var lr = logRatio.detach();
+        var clipFrac = Masked.Mean(terms.Clipped.to_type(dtype), m);
+        var lr = terms.LogRatio.detach();
         var approxKl = 0.5 * Masked.Mean(lr * lr, m);
-        var approxKlK3 = Masked.Mean(ratio.detach() - 1 - lr, m);
+        var approxKlK3 = Masked.Mean(terms.Ratio.detach() - 1 - lr, m);
         return new ClippedPolicyLossOutput(loss.MoveToOuterDisposeScope(), clipFrac.MoveToOuterDisposeScope(),
             approxKl.MoveToOuterDisposeScope(), approxKlK3.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The per-token clipped surrogate, before any reduction (<see cref="ClippedPolicyLoss"/> takes its masked mean;
+    /// GRPO aggregates it its own ways): <c>max(-Â·ρ, -Â·clip(ρ, 1-ε, 1+ε))</c>, 0 at pads, with [clipped term &gt;
+    /// unclipped term], the log-ratio (0 at pads, so pad garbage cannot overflow exp()) and ρ. All [B, T].
+    /// </summary>
+    internal static (Tensor PerToken, Tensor Clipped, Tensor LogRatio, Tensor Ratio) ClippedSurrogate(
+        Tensor logp, Tensor oldLogp, Tensor advantages, Tensor boolMask, double clipEps)
+    {
+        var dtype = Masked.ComputeType(logp);
+        var logRatio = Masked.Zeroed(logp.to_type(dtype) - oldLogp.to_type(dtype).detach(), boolMask); // [B, T]
+        var ratio = logRatio.exp();                                            // [B, T]
+        var adv = Masked.Zeroed(advantages.to_type(dtype).detach(), boolMask); // [B, T]
+        var pgLoss1 = -adv * ratio;
+        var pgLoss2 = -adv * ratio.clamp(1.0 - clipEps, 1.0 + clipEps);
+        return (torch.maximum(pgLoss1, pgLoss2), pgLoss2.gt(pgLoss1), logRatio, ratio);
     }
 }

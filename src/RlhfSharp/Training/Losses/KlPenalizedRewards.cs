@@ -58,17 +58,7 @@ public static partial class PpoObjectives
         using var noGrad = torch.no_grad();
         var m = Masked.AsBool(mask);                                           // [B, T]
         var dtype = Masked.ComputeType(logp);
-        // Zero the log-ratio at pads first, so garbage there cannot reach exp() in k3.
-        var logRatio = Masked.Zeroed(logp.to_type(dtype) - refLogp.to_type(dtype), m); // [B, T]
-        var kl = estimator switch
-        {
-            KlEstimator.K1 => logRatio,
-            KlEstimator.Abs => logRatio.abs(),
-            KlEstimator.Mse => 0.5 * logRatio * logRatio,
-            KlEstimator.K3 => (-logRatio).exp() - 1 + logRatio,               // (ρ - 1) - log ρ, log ρ = -logRatio
-            _ => throw new ArgumentOutOfRangeException(nameof(estimator)),
-        };
-        kl = Masked.Zeroed(kl, m);
+        var kl = PerTokenKl(logp, refLogp, m, estimator);                     // [B, T]
         var rewards = -beta * kl;                                             // [B, T]
 
         // Last counted index per row: max over t of (t + 1)·mask - 1; -1 when the row is empty.
@@ -80,5 +70,32 @@ public static partial class PpoObjectives
                      .logical_and(hasAny.unsqueeze(1));                       // [B, T]
         rewards = rewards + atLast.to_type(dtype) * score.to_type(dtype).unsqueeze(1);
         return new KlPenalizedRewardsOutput(rewards.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The per-token KL estimate KL_t of the sampled tokens (<see cref="KlEstimator"/>: k1 = log π - log π_ref, |k1|,
+    /// ½k1², or k3 = (ρ - 1) - log ρ with ρ = π_ref/π), 0 at pads → [B, T]. Differentiable in
+    /// <paramref name="logp"/> (GRPO puts β·k3 into its loss); <paramref name="refLogp"/> is a constant.
+    /// The log-ratio is zeroed at pads first, so garbage there cannot reach exp() in k3.
+    /// </summary>
+    /// <param name="logp">[B, T] log π of the sampled tokens.</param>
+    /// <param name="refLogp">[B, T] log π_ref of the same tokens.</param>
+    /// <param name="mask">[B, T] 1 = response token.</param>
+    /// <param name="estimator">which estimator.</param>
+    public static Tensor PerTokenKl(Tensor logp, Tensor refLogp, Tensor mask, KlEstimator estimator)
+    {
+        using var scope = torch.NewDisposeScope();
+        var m = Masked.AsBool(mask);                                           // [B, T]
+        var dtype = Masked.ComputeType(logp);
+        var logRatio = Masked.Zeroed(logp.to_type(dtype) - refLogp.to_type(dtype).detach(), m); // [B, T]
+        var kl = estimator switch
+        {
+            KlEstimator.K1 => logRatio,
+            KlEstimator.Abs => logRatio.abs(),
+            KlEstimator.Mse => 0.5 * logRatio * logRatio,
+            KlEstimator.K3 => (-logRatio).exp() - 1 + logRatio,               // (ρ - 1) - log ρ, log ρ = -logRatio
+            _ => throw new ArgumentOutOfRangeException(nameof(estimator)),
+        };
+        return Masked.Zeroed(kl, m).MoveToOuterDisposeScope();
     }
 }

@@ -33,7 +33,7 @@ public sealed record PpoConfig
     /// length that leaves the longest prompt room, at least half the context; the run says what it chose).</summary>
     public int? MaxNewTokens { get; init; }
     /// <summary>The response length used when <see cref="MaxNewTokens"/> is not given and the context allows.</summary>
-    public const int DefaultMaxNewTokens = 64;
+    public const int DefaultMaxNewTokens = Rl.RlPrompts.DefaultMaxNewTokens;
     /// <summary>Sampling temperature, also used when re-scoring (lm-human-preferences temperature 0.7).</summary>
     public double Temperature { get; init; } = 0.7;
     /// <summary>Top-k truncation of sampling; must stay 0 (off): the ratio and KL are computed under the full distribution (TRL refuses truncated sampling too).</summary>

@@ -6,6 +6,7 @@ using RlhfSharp.Devices;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
+using RlhfSharp.Training.Rl;
 using RlhfSharp.Training.Supervised;
 using TorchSharp;
 
@@ -30,22 +31,14 @@ public static class PpoPhase
         var (device, resume) = PhaseStart.Check(Name, run);
         var clock = Stopwatch.StartNew();
         var policyFolder = ModelFolder.Open(sources.PolicyFolder, sources.Tokenizer);
-        if (!Directory.Exists(sources.RewardFolder)) throw new UserError($"{sources.RewardFolder}: reward model folder not found");
-        CheckSameTokenizer(sources.PolicyFolder, sources.RewardFolder);
+        RlPrompts.CheckRewardFolder(sources.RewardFolder, sources.PolicyFolder);
         var notes = new List<string>();
         void Note(string text) { notes.Add(text); run.Progress.Message($"{Name}: {text}"); }
 
-        var rendered = sources.Prompts.Select(p => RenderPromptIds(p, policyFolder)).ToList();
-        int maxNewTokens = ResponseLength(config, policyFolder.ContextLength, rendered, Note);
-        config = config with { MaxNewTokens = maxNewTokens };
-        int room = policyFolder.ContextLength - maxNewTokens;
-        // Prompts that do not fit are dropped; keptIndex maps each kept prompt back to its place in the sources.
-        var keptIndex = Enumerable.Range(0, rendered.Count).Where(i => rendered[i].Count > 0 && rendered[i].Count <= room).ToList();
-        var promptIds = keptIndex.Select(i => rendered[i]).ToList();
-        if (promptIds.Count < rendered.Count)
-            Note($"skipped {rendered.Count - promptIds.Count} of {rendered.Count} prompts that do not fit the context of {policyFolder.ContextLength} tokens with max_new_tokens {maxNewTokens}");
-        if (promptIds.Count == 0)
-            throw new UserError($"{Name}: none of the {rendered.Count} prompts fits the policy's context of {policyFolder.ContextLength} tokens with max_new_tokens {maxNewTokens}");
+        var prompts = RlPrompts.Prepare(Name, sources.Prompts, policyFolder, config.MaxNewTokens, Note);
+        config = config with { MaxNewTokens = prompts.MaxNewTokens };
+        var keptIndex = prompts.SourceIndex;
+        var promptIds = prompts.PromptIds;
         var ptx = PtxBlocks(config, sources, policyFolder);
 
         var frozenDevice = sources.FrozenDevice is null ? device : DeviceSetup.Resolve(sources.FrozenDevice);
@@ -56,10 +49,8 @@ public static class PpoPhase
         {
             policy = policyFolder.LoadCausalLM(device);
             reference = policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
-            reward = HfModelLoader.LoadScalarHead(sources.RewardFolder, frozenDevice, frozenDtype);
+            reward = RlPrompts.LoadRewardModel(sources.RewardFolder, policyFolder, frozenDevice, frozenDtype);
             if (config.ValueModel == ValueModelKind.FromReward) value = HfModelLoader.LoadScalarHead(sources.RewardFolder, device);
-            if (reward.Config.VocabSize < policyFolder.Config.VocabSize)
-                throw new UserError($"{sources.RewardFolder}: vocab_size {reward.Config.VocabSize} is smaller than the policy's {policyFolder.Config.VocabSize}; the reward model must share the policy's tokenizer");
             run.Progress.Message($"{Name}: {promptIds.Count} prompts, {ptx?.Count ?? 0} ptx blocks, response end id {policyFolder.ResponseEndId}, " +
                                  $"pad id {policyFolder.PadId}, value model {PpoConfig.Schema.Find("value_model")!.Format(config)}");
             torch.manual_seed((long)config.Seed);   // the shared value head's initialisation
@@ -83,39 +74,16 @@ public static class PpoPhase
         }
     }
 
-    /// <summary>The prompt ids the policy continues: its turns (or one user turn) and the generation prompt, no extra
-    /// BOS (a chat template writes its own).</summary>
-    public static IReadOnlyList<int> RenderPromptIds(Prompt prompt, ModelFolder folder)
-    {
-        var ids = folder.Tokenizer.Encode(RenderPrompt(prompt, folder.ChatFormat));
-        ChatExampleEncoder.CheckVocab(ids, folder.Config.VocabSize, prompt.Source ?? "prompt");
-        return ids;
-    }
+    /// <summary>The prompt ids the policy continues (<see cref="RlPrompts.RenderPromptIds"/>).</summary>
+    public static IReadOnlyList<int> RenderPromptIds(Prompt prompt, ModelFolder folder) => RlPrompts.RenderPromptIds(prompt, folder);
 
-    /// <summary>The prompt text: its turns (or one user turn) and the generation prompt.</summary>
-    public static string RenderPrompt(Prompt prompt, IChatFormat format) =>
-        format.Render(prompt.Messages is { Count: > 0 } turns ? ChatExampleEncoder.ToMessages(turns) : [new ChatMessage("user", prompt.Text)],
-            addGenerationPrompt: true);
+    /// <summary>The prompt text: its turns (or one user turn) and the generation prompt (<see cref="RlPrompts.RenderPrompt"/>).</summary>
+    public static string RenderPrompt(Prompt prompt, IChatFormat format) => RlPrompts.RenderPrompt(prompt, format);
 
-    /// <summary>
-    /// The response length: the configured one, or when none is given, 64 if the longest prompt still fits the context
-    /// with it, else what is left after the longest prompt but at least half the context (and the choice is noted).
-    /// </summary>
-    public static int ResponseLength(PpoConfig config, int contextLength, IReadOnlyList<IReadOnlyList<int>> prompts, Action<string> note)
-    {
-        if (config.MaxNewTokens is int given)
-        {
-            if (given >= contextLength)
-                throw new ConfigError(Name, "max_new_tokens", $"{given} leaves no room for a prompt in the policy's context of {contextLength} tokens");
-            return given;
-        }
-        int leftAfterLongest = contextLength - (prompts.Count == 0 ? 0 : prompts.Max(p => p.Count));
-        if (PpoConfig.DefaultMaxNewTokens <= leftAfterLongest) return PpoConfig.DefaultMaxNewTokens;
-        int chosen = Math.Max(1, Math.Min(PpoConfig.DefaultMaxNewTokens, Math.Max(leftAfterLongest, contextLength / 2)));
-        if (chosen < PpoConfig.DefaultMaxNewTokens)
-            note($"max_new_tokens {chosen}: the default {PpoConfig.DefaultMaxNewTokens} does not fit the policy's context of {contextLength} tokens beside the prompts");
-        return chosen;
-    }
+    /// <summary>PPO's response length (<see cref="RlPrompts.ResponseLength"/>): the configured one, or 64 when it fits
+    /// beside the longest prompt, else what is left but at least half the context.</summary>
+    public static int ResponseLength(PpoConfig config, int contextLength, IReadOnlyList<IReadOnlyList<int>> prompts, Action<string> note) =>
+        RlPrompts.ResponseLength(Name, config.MaxNewTokens, contextLength, prompts, note);
 
     static List<PackedBlock>? PtxBlocks(PpoConfig config, PpoSources sources, ModelFolder folder)
     {
@@ -127,15 +95,5 @@ public static class PpoPhase
         if (blocks.Count == 0) throw new UserError($"{Name}: the pretraining data gives no block of {block + 1} tokens; give more text or a smaller ptx_block_size");
         ChatExampleEncoder.CheckVocab(blocks[0].Input, folder.Config.VocabSize, "ptx data");
         return blocks;
-    }
-
-    /// <summary>The reward model scores the policy's token ids, so both folders must hold the same tokenizer.</summary>
-    static void CheckSameTokenizer(string policyFolder, string rewardFolder)
-    {
-        var policyTokenizer = Path.Combine(policyFolder, TokenizerConfigFile.TokenizerJson);
-        var rewardTokenizer = Path.Combine(rewardFolder, TokenizerConfigFile.TokenizerJson);
-        if (File.Exists(policyTokenizer) && File.Exists(rewardTokenizer)
-            && !File.ReadAllBytes(policyTokenizer).AsSpan().SequenceEqual(File.ReadAllBytes(rewardTokenizer)))
-            throw new UserError($"{rewardFolder}: its tokenizer.json differs from the policy's ({policyFolder}); the reward model scores the policy's token ids, so it must be trained from the same tokenizer");
     }
 }

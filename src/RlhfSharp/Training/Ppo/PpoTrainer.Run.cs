@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using RlhfSharp.Checkpoints;
 using RlhfSharp.Training.Core;
+using RlhfSharp.Training.Rl;
 
 namespace RlhfSharp.Training.Ppo;
 
@@ -25,34 +25,15 @@ public sealed partial class PpoTrainer
     public IReadOnlyDictionary<string, double> Train(string outputDir, string? tokenizerSourceDir, ITrainingProgress? progress = null,
         bool resume = true, CancellationToken cancellation = default)
     {
-        progress ??= NullProgress.Instance;
-        var store = new CheckpointStore(Path.Combine(outputDir, "checkpoints"), config.KeepCheckpoints);
-        if (resume && TryResume(store))
+        var settings = new RlLoopSettings("ppo", config.Iterations, config.SaveEvery, config.KeepCheckpoints, Plots,
+            [("score", "reward/score_mean"), ("kl", "kl"), ("beta", "beta"), ("eos", "response/eos_rate")]);
+        var (last, resumedFrom) = RlTrainingLoop.Run(this, settings, outputDir, () =>
         {
-            ResumedFromIteration = Iteration;
-            progress.Message($"ppo: resumed at iteration {Iteration}");
-        }
-        IReadOnlyDictionary<string, double> stats = new Dictionary<string, double>();
-        using var metrics = new MetricsLogger(outputDir, tensorboard: true, resumeFromStep: Iteration);
-        var clock = Stopwatch.StartNew();
-        int startIteration = Iteration;
-        while (Iteration < config.Iterations)
-        {
-            // Between iterations only: the last checkpoint stays the latest, so a cancelled run resumes exactly.
-            cancellation.ThrowIfCancellationRequested();
-            stats = Step();
-            metrics.Log(Iteration, stats);
-            double perIter = clock.Elapsed.TotalSeconds / (Iteration - startIteration);
-            progress.Report(new ProgressUpdate(Iteration, config.Iterations, new Dictionary<string, double>
-            {
-                ["score"] = stats["reward/score_mean"], ["kl"] = stats["kl"], ["beta"] = stats["beta"], ["eos"] = stats["response/eos_rate"],
-            }, 0, TimeSpan.FromSeconds(perIter * (config.Iterations - Iteration))));
-            if ((config.SaveEvery > 0 && Iteration % config.SaveEvery == 0) || Iteration == config.Iterations) SaveCheckpoint(store);
-        }
-        metrics.WritePlots(Plots);
-        HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
-        if (models.Value is not null && valueOpt is not null) HfModelSaver.Save(models.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
-        return stats;
+            HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
+            if (models.Value is not null && valueOpt is not null) HfModelSaver.Save(models.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
+        }, progress, resume, cancellation);
+        if (resumedFrom is not null) ResumedFromIteration = resumedFrom;
+        return last;
     }
 
     /// <summary>The iteration the last <see cref="Train"/> resumed from, or null for a fresh run.</summary>

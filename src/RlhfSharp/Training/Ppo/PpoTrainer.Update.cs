@@ -1,5 +1,6 @@
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Losses;
+using RlhfSharp.Training.Rl;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ public sealed partial class PpoTrainer
         bool stopped = false;
         for (int epoch = 0; epoch < config.PpoEpochs && !stopped; epoch++)
         {
-            var order = EpochSampler.Permutation(B, config.Seed ^ (MinibatchSeedMultiplier * (ulong)(Iteration + 1)), epoch);
+            var order = EpochSampler.Permutation(B, RolloutSeeds.Minibatch(config.Seed, Iteration), epoch);
             for (int start = 0; start < B; start += M)
             {
                 using var scope = NewDisposeScope();

@@ -6,6 +6,7 @@ using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Losses;
+using RlhfSharp.Training.Rl;
 using TorchSharp;
 using TorchSharp.Modules;
 using AdamW = RlhfSharp.Training.Core.AdamW;
@@ -23,7 +24,7 @@ public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScore
 /// Resumes exactly: models, optimizers, KL controller, samplers and the iteration all live in the checkpoint, and
 /// every random draw is seeded from (seed, iteration).
 /// </summary>
-public sealed partial class PpoTrainer : IDisposable
+public sealed partial class PpoTrainer : IRlTrainer, IDisposable
 {
     readonly PpoConfig config;
     readonly PpoModels models;
@@ -39,15 +40,8 @@ public sealed partial class PpoTrainer : IDisposable
     readonly EpochSampler promptSampler;
     readonly EpochSampler? ptxSampler;
 
-    // Seeds derived from config.Seed, one per random stream, so that no two streams draw the same numbers.
     /// <summary>The pretraining sampler's seed is the prompt sampler's plus this, so the two orders differ.</summary>
     const ulong PtxSeedOffset = 1;
-    /// <summary>Sampling seed = seed · stride + iteration: a prime above any iteration count, so no two
-    /// (seed, iteration) pairs share a sampling seed.</summary>
-    const ulong SamplingSeedStride = 1_000_003;
-    /// <summary>Minibatch order seed = seed XOR (this · (iteration + 1)): a large odd multiplier (a Weyl-sequence step),
-    /// so consecutive iterations get far-apart seeds, different from the prompt sampler's epoch seeds.</summary>
-    const ulong MinibatchSeedMultiplier = 0xD1B54A32D192ED03UL;
 
     /// <summary>PPO iterations done (rollout + update); restored on resume.</summary>
     public int Iteration { get; private set; }

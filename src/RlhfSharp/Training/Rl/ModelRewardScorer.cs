@@ -1,7 +1,7 @@
 using RlhfSharp.Models;
 using static TorchSharp.torch;
 
-namespace RlhfSharp.Training.Ppo;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary>A learned reward model, frozen, scored at each sequence's last real token; may live on another device/dtype.</summary>
 public sealed class ModelRewardScorer(ScalarHeadModel model) : IRewardScorer
@@ -10,7 +10,7 @@ public sealed class ModelRewardScorer(ScalarHeadModel model) : IRewardScorer
     public ScalarHeadModel Model { get; } = model;
 
     /// <inheritdoc/>
-    public Tensor Score(Tensor sequences, Tensor attentionMask, int[][] responses)
+    public Tensor Score(Tensor sequences, Tensor attentionMask, int[][] responses, long[] promptIndices)
     {
         var dev = Model.Device;
         return Model.Score(sequences.to(dev), attentionMask.to(dev)).to(sequences.device).to_type(ScalarType.Float32);
