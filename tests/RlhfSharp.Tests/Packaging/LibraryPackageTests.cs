@@ -99,7 +99,7 @@ public sealed class LibraryPackageTests(PackedPackages packed)
     }
 
     [Fact]
-    public void AnApplicationReferencingThePackageMatchesTransformersLogitsAndTheInProcessChatClient()
+    public async Task AnApplicationReferencingThePackageMatchesTransformersLogitsAndTheInProcessChatClient()
     {
         var app = Build();
         var r = DotnetCommand.Dotnet(app.Dir, TimeSpan.FromMinutes(3), null,
@@ -120,8 +120,7 @@ public sealed class LibraryPackageTests(PackedPackages packed)
         }
 
         using var chat = new ModelChatClient(SharedPaths.Fixture(Fixtures[0]));
-        var expected = chat.GetResponseAsync(Question, new ChatOptions { Temperature = 0, MaxOutputTokens = MaxOutputTokens })
-            .GetAwaiter().GetResult().Text;
+        var expected = (await chat.GetResponseAsync(Question, new ChatOptions { Temperature = 0, MaxOutputTokens = MaxOutputTokens })).Text;
         Assert.NotEqual("", expected);
         Assert.Equal(expected, lines[^1].GetProperty("chat").GetString());
     }
