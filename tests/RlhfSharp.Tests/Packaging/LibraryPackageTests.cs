@@ -28,6 +28,8 @@ public sealed class LibraryPackageTests(PackedPackages packed)
 
     sealed record Consumer(string Dir, string Output);
 
+    static string Xml(string text) => System.Security.SecurityElement.Escape(text);
+
     /// <summary>Writes and builds the application once per packing.</summary>
     Consumer Build()
     {
@@ -44,11 +46,11 @@ public sealed class LibraryPackageTests(PackedPackages packed)
                 <configuration>
                   <packageSources>
                     <clear />
-                    <add key="rlhfsharp-packed" value="{packed.PackageDir}" />
+                    <add key="rlhfsharp-packed" value="{Xml(packed.PackageDir)}" />
                   </packageSources>
                   <fallbackPackageFolders>
                     <clear />
-                {string.Concat(packed.UserPackageFolders.Select((f, i) => $"    <add key=\"user-{i}\" value=\"{f}\" />\n"))}  </fallbackPackageFolders>
+                {string.Concat(packed.UserPackageFolders.Select((f, i) => $"    <add key=\"user-{i}\" value=\"{Xml(f)}\" />\n"))}  </fallbackPackageFolders>
                 </configuration>
                 """);
             File.WriteAllText(Path.Combine(dir, "Consumer.csproj"), $"""
