@@ -1,3 +1,8 @@
+using System.ClientModel;
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using RlhfSharp.Serving;
 using RlhfSharp.Tests.Cli;
 using RlhfSharp.Tests.Generation;
 using RlhfSharp.Tests.Infrastructure;
@@ -9,7 +14,7 @@ namespace RlhfSharp.Tests.Packaging;
 /// <summary>
 /// The packed tool installed as a user installs it (`dotnet tool install --tool-path DIR --add-source PACKAGES rlhf`)
 /// and run from where it was installed: its help, and a greedy generation that must equal both the in-repo CLI's and an
-/// independent greedy loop's. On Debian 12 the generation only runs if the TorchSharp shim inside the tool was patched
+/// independent greedy loop's, and `rlhf serve` answering the OpenAI SDK. On Debian 12 the generation only runs if the TorchSharp shim inside the tool was patched
 /// when the tool was packed; another test checks that patch byte for byte, so it is checked on any Linux.
 /// </summary>
 [Collection(PackedPackages.Collection)]
@@ -79,6 +84,42 @@ public sealed class ToolPackageTests(PackedPackages packed)
         var expected = tokenizer.Decode(eos < 0 ? continuation : continuation[..eos], skipSpecialTokens: true);
         Assert.NotEqual("", expected);
         Assert.Equal(expected + "\n", installed.Stdout);
+    }
+
+    /// <summary>RlhfSharp.Server and ASP.NET Core travel with the tool: `rlhf serve` answers the OpenAI SDK as the
+    /// library's IChatClient answers in this process.</summary>
+    [Fact]
+    public async Task InstalledToolServesTheOpenAiApi()
+    {
+        var dir = SharedPaths.Fixture("gpt2-tiny");
+        var psi = new ProcessStartInfo(Path.Combine(ToolPath(), "rlhf"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = packed.Root,
+        };
+        foreach (var a in new[] { "serve", "--model", dir, "--port", "0", "--api-key", "k1" }) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("RLHF_LIBTORCH_DIR");
+        using var p = Process.Start(psi)!;
+        try
+        {
+            var stderr = p.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            string? url = null;
+            while (url is null && await p.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+                if (line.StartsWith("serving gpt2-tiny on ")) url = line["serving gpt2-tiny on ".Length..].Trim();
+            Assert.True(url is not null, "the installed rlhf serve exited without listening: " + (p.HasExited ? await stderr : ""));
+
+            IChatClient sdk = new OpenAI.Chat.ChatClient("gpt2-tiny", new ApiKeyCredential("k1"), new OpenAIClientOptions { Endpoint = new Uri(url) }).AsIChatClient();
+            var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 10 };
+            List<Microsoft.Extensions.AI.ChatMessage> ask = [new(ChatRole.User, "What is RLHF?")];
+            using var local = new ModelChatClient(dir);
+            var expected = (await local.GetResponseAsync(ask, options)).Text;
+            Assert.NotEqual("", expected);
+            Assert.Equal(expected, (await sdk.GetResponseAsync(ask, options)).Text);
+        }
+        finally
+        {
+            if (!p.HasExited) { p.Kill(entireProcessTree: true); p.WaitForExit(10_000); }
+        }
     }
 
     [Fact]
