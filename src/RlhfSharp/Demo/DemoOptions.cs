@@ -62,6 +62,23 @@ public sealed record DemoOptions
     public double PpoLr { get; init; } = 1e-4;
     /// <summary>Coefficient beta of PPO's per-token KL penalty to the SFT model; fixed, as the demo sets no KL target.</summary>
     public double PpoKlCoef { get; init; } = 0.2;
+    /// <summary>GRPO iterations against the same reward model, each on <see cref="GrpoPromptsPerIteration"/> × <see cref="GrpoGroupSize"/> responses.</summary>
+    public int GrpoIterations { get; init; } = 40;
+    /// <summary>Prompts per GRPO iteration; with the group size, as many responses as a PPO rollout.</summary>
+    public int GrpoPromptsPerIteration { get; init; } = 4;
+    /// <summary>Responses per prompt in GRPO (TRL's num_generations 8).</summary>
+    public int GrpoGroupSize { get; init; } = 8;
+    /// <summary>Weight of GRPO's k3 KL term in the loss: DeepSeekMath's 0.04 (Shao et al. 2024, §4.1), not TRL's current
+    /// 0, because the demo optimises a learned reward model that can be over-optimised.</summary>
+    public double GrpoBeta { get; init; } = 0.04;
+    /// <summary>RLOO iterations against the same reward model, each on <see cref="RlooPromptsPerIteration"/> × <see cref="RlooGroupSize"/> responses.</summary>
+    public int RlooIterations { get; init; } = 40;
+    /// <summary>Prompts per RLOO iteration; with the group size, as many responses as a PPO rollout.</summary>
+    public int RlooPromptsPerIteration { get; init; } = 8;
+    /// <summary>Responses per prompt in RLOO (Ahmadian et al. 2024 use k = 4).</summary>
+    public int RlooGroupSize { get; init; } = 4;
+    /// <summary>Learning rate of GRPO and RLOO; PPO's, so the three on-policy methods differ only in their estimator.</summary>
+    public double CriticFreeLr { get; init; } = 1e-4;
     /// <summary>Optimizer steps of DPO, the baseline trained on the same pairs without a reward model.</summary>
     public int DpoSteps { get; init; } = 150;
     /// <summary>Seed 1, 150 steps: lr 3e-4 drifted to KL 21.6 from SFT (gold -2.27), 1e-4 to KL 4.9 (gold -1.34), 3e-5 to
@@ -93,6 +110,7 @@ public sealed record DemoOptions
         KnownEntities = 16, UnknownEntities = 16, CorpusRepeats = 6, VocabSize = 600,
         Layers = 2, Dim = 64, Heads = 2,
         PretrainSteps = 150, SftSteps = 50, RewardSteps = 20, PpoIterations = 6, PpoRolloutBatch = 16, DpoSteps = 30,
+        GrpoIterations = 4, GrpoPromptsPerIteration = 2, RlooIterations = 4, RlooPromptsPerIteration = 4,
         BatchSize = 16,
     };
 
@@ -101,6 +119,7 @@ public sealed record DemoOptions
     {
         KnownEntities = 80, UnknownEntities = 80, Layers = 6, Dim = 256, Heads = 8,
         PretrainSteps = 2000, RewardSteps = 100, PpoIterations = 100, PpoRolloutBatch = 64, DpoSteps = 300,
+        GrpoIterations = 100, GrpoPromptsPerIteration = 8, RlooIterations = 100, RlooPromptsPerIteration = 16,
         BatchSize = 64, Device = "cuda",
     };
 }

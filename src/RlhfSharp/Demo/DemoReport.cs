@@ -11,7 +11,10 @@ namespace RlhfSharp.Demo;
 public sealed class DemoReport
 {
     /// <summary>The evaluated stages, in the order the table and report.json list them.</summary>
-    public static readonly string[] StageOrder = ["pretrained", "sft", "ppo", "dpo"];
+    public static readonly string[] StageOrder = ["pretrained", "sft", "ppo", "grpo", "rloo", "dpo"];
+
+    /// <summary>The methods the comparison table sets side by side: the three on-policy RL methods and DPO.</summary>
+    public static readonly string[] Methods = ["ppo", "grpo", "rloo", "dpo"];
 
     /// <summary>The options the demo ran with (written into report.json).</summary>
     public required DemoOptions Options { get; init; }
@@ -91,6 +94,22 @@ public sealed class DemoReport
         return sb.ToString();
     }
 
+    /// <summary>The method comparison of report.md: PPO, GRPO, RLOO and DPO from the same SFT model and the same
+    /// comparisons, each with its gold reward, hallucination, known accuracy, KL to SFT and training wall time.</summary>
+    public string MethodsTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| method | gold reward (95% CI) | hallucination rate, unknown (95% CI) | known accuracy (95% CI) | KL to SFT | training wall s |");
+        sb.AppendLine("|---|---|---|---|---|---|");
+        foreach (var name in Methods.Where(Stages.ContainsKey))
+        {
+            var s = Stages[name];
+            sb.AppendLine($"| {name} | {F(s.GoldRewardMean)} {Ci(s.GoldRewardCi95)} | {F(s.HallucinationRate)} {Ci(s.HallucinationRateCi95)} | " +
+                          $"{F(s.KnownAccuracy)} {Ci(s.KnownAccuracyCi95)} | {F(s.KlToSft)} | {F(PhaseSeconds.GetValueOrDefault(name, double.NaN), "F0")} |");
+        }
+        return sb.ToString();
+    }
+
     string Markdown(IReadOnlyList<string> plots)
     {
         var sb = new StringBuilder();
@@ -105,6 +124,9 @@ public sealed class DemoReport
                       $"question's attribute as candidate answers (\"They live in Rome.\"), scored by log-likelihood after the chat prompt; " +
                       $"chance is MC1 0.125, MC2 0.125.\n");
         sb.AppendLine(MeasuresTable());
+        sb.AppendLine("Methods side by side (PPO, GRPO and RLOO optimise the same reward model with as many responses per iteration; " +
+                      "DPO trains on the reward model's comparisons directly; wall time of the training phase alone):\n");
+        sb.AppendLine(MethodsTable());
         sb.AppendLine($"Reward model: {Labels.Pairs.Count} pairs from {Labels.Tasks.Count} rankings (K = 2..9 distinct responses each); " +
                       $"accuracy against the gold labeler on held-out pairs {F(RmAccuracyVsGold, "P1")}; simulated labelers agree on {F(Labels.MeasuredAgreement, "P1")} of pairs " +
                       $"(noise std {F(Labels.NoiseStd)}, calibrated to InstructGPT's ~73%).\n");
@@ -166,6 +188,14 @@ public sealed class DemoReport
         acc.Add.HorizontalLine(RmAccuracyVsGold).LegendText = $"held-out vs gold ({RmAccuracyVsGold:P0})";
         acc.Title("Reward model accuracy"); acc.XLabel("step"); acc.YLabel("accuracy"); acc.ShowLegend();
         written.Add(Save(acc, Path.Combine(dir, "rm_accuracy.png")));
+
+        var goldByIteration = new Plot();
+        foreach (var method in new[] { "ppo", "grpo", "rloo" })
+            if (Series(Path.Combine(models, method)).TryGetValue("gold/reward_mean", out var pts) && pts.Count > 0)
+                goldByIteration.Add.Scatter(pts.Select(p => (double)p.Step).ToArray(), pts.Select(p => p.Value).ToArray()).LegendText = method;
+        goldByIteration.Title("Gold reward of each iteration's rollouts"); goldByIteration.XLabel("iteration"); goldByIteration.YLabel("gold reward");
+        goldByIteration.ShowLegend();
+        written.Add(Save(goldByIteration, Path.Combine(dir, "rl_gold_reward.png")));
 
         var ppo = Series(Path.Combine(models, "ppo"));
         if (ppo.TryGetValue("kl", out var kl) && ppo.TryGetValue("gold/reward_mean", out var gold) && ppo.TryGetValue("reward/score_mean", out var score))

@@ -5,6 +5,7 @@ using RlhfSharp.Devices;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
+using RlhfSharp.Training.CriticFree;
 using RlhfSharp.Training.Dpo;
 using RlhfSharp.Training.Pretraining;
 using RlhfSharp.Training.Ppo;
@@ -25,7 +26,7 @@ namespace RlhfSharp.Demo;
 public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingProgress progress, CancellationToken cancellation = default)
 {
     /// <summary>The stage folders under <c>output/models</c>, rebuilt on every run.</summary>
-    public static readonly string[] Stages = ["pretrained", "sft", "rm", "ppo", "dpo"];
+    public static readonly string[] Stages = ["pretrained", "sft", "rm", "ppo", "grpo", "rloo", "dpo"];
 
     /// <summary>Offset of the held-out labeling round's seed, so its samples differ from the training round's.</summary>
     const int HeldOutLabelingSeedOffset = 7;
@@ -147,21 +148,43 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
             }, StageRun("ppo"));
         });
 
-        // 6. DPO on the same pairs, as the baseline without a reward model.
+        // 6. GRPO and RLOO against the same reward model: the critic-free methods, with as many responses per iteration
+        // as PPO and the gold reward watched the same way (each prompt index is a row's prompt; G rows per prompt).
+        var rlPrompts = rlQuestions.Select(q => new Prompt(q.Prompt)).ToList();
+        IReadOnlyDictionary<string, double> GoldOfRollout(long[] promptIndices, int[][] responses) => new Dictionary<string, double>
+        {
+            ["gold/reward_mean"] = promptIndices.Select((p, i) => FactWorld.Gold(rlQuestions[(int)p], evaluator.Decode(responses[i]))).Average(),
+        };
+        CriticFreeSettings CriticFree(int iterations, int promptsPerIteration) => new()
+        {
+            Iterations = iterations, PromptsPerIteration = promptsPerIteration, MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature,
+            PolicyLr = options.CriticFreeLr, WarmupIterations = 3, SaveEvery = 10, Seed = (ulong)options.Seed,
+        };
+        var criticFreeSources = new CriticFreeSources { PolicyFolder = Models("sft"), RewardFolder = Models("rm"), Prompts = rlPrompts, RolloutMetrics = GoldOfRollout };
+        Phase("grpo", () => GrpoPhase.Run(new GrpoConfig
+        {
+            GroupSize = options.GrpoGroupSize, Beta = options.GrpoBeta, Common = CriticFree(options.GrpoIterations, options.GrpoPromptsPerIteration),
+        }, criticFreeSources, StageRun("grpo")));
+        Phase("rloo", () => RlooPhase.Run(new RlooConfig
+        {
+            GroupSize = options.RlooGroupSize, KlCoef = options.PpoKlCoef, Common = CriticFree(options.RlooIterations, options.RlooPromptsPerIteration),
+        }, criticFreeSources, StageRun("rloo")));
+
+        // 7. DPO on the same pairs, as the baseline without a reward model.
         Phase("dpo", () =>
         {
             DpoPhase.Run(new DpoConfig { Training = Train(options.DpoLr, options.DpoSteps, 10), BatchSize = options.BatchSize, Beta = 0.1 },
                 new ComparisonSources { Model = ModelSource.FromFolder(Models("sft")), Pairs = labels.Pairs }, StageRun("dpo"));
         });
 
-        // 7. Evaluate every stage on held-out questions.
+        // 8. Evaluate every stage on held-out questions.
         var report = new DemoReport { Options = options, Labels = labels };
         Phase("evaluation", () =>
         {
             var evalQuestions = world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList();
             using var sft = HfModelLoader.LoadCausalLM(Models("sft"), device);
             using var rm = HfModelLoader.LoadScalarHead(Models("rm"), device);
-            foreach (var stage in new[] { "pretrained", "sft", "ppo", "dpo" })
+            foreach (var stage in DemoReport.StageOrder)
             {
                 using var policy = HfModelLoader.LoadCausalLM(Models(stage), device);
                 report.Stages[stage] = evaluator.Evaluate(policy, sft, rm, evalQuestions, options.Seed * EvaluationSeedFactor);

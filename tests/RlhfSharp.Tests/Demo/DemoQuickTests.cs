@@ -18,7 +18,7 @@ public class DemoQuickTests
 
         var report = JsonNode.Parse(File.ReadAllText(dir.File("report.json")))!.AsObject();
         var stages = report["stages"]!.AsObject();
-        foreach (var stage in new[] { "pretrained", "sft", "ppo", "dpo" })
+        foreach (var stage in new[] { "pretrained", "sft", "ppo", "grpo", "rloo", "dpo" })
         {
             var s = stages[stage]!.AsObject();
             foreach (var rate in new[] { "hallucination_rate", "idk_rate", "known_accuracy", "hedge_rate" })
@@ -30,7 +30,7 @@ public class DemoQuickTests
             Assert.True(double.IsFinite(s["rm_score_mean"]!.GetValue<double>()));
             Assert.True(double.IsFinite(s["kl_to_sft"]!.GetValue<double>()));
         }
-        foreach (var stage in new[] { "pretrained", "sft", "ppo", "dpo" })
+        foreach (var stage in new[] { "pretrained", "sft", "ppo", "grpo", "rloo", "dpo" })
         {
             var s = stages[stage]!.AsObject();
             foreach (var key in new[] { "win_rate_vs_sft", "mc1", "mc2" })
@@ -50,7 +50,7 @@ public class DemoQuickTests
         // reward wins, equal counts half.
         double[] Golds(string stage) => stages[stage]!["gold_rewards"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
         var sftGold = Golds("sft");
-        foreach (var stage in new[] { "ppo", "dpo" })
+        foreach (var stage in new[] { "ppo", "grpo", "rloo", "dpo" })
         {
             var g = Golds(stage);
             double won = 0;
@@ -62,6 +62,13 @@ public class DemoQuickTests
         }
         var md = File.ReadAllText(dir.File("report.md"));
         Assert.Contains("| stage | win rate vs SFT, gold labeler (95% CI) |", md);
+        // The method comparison names every method once, with its training phase's wall time from the report's timings.
+        var phaseSeconds = report["phase_seconds"]!.AsObject();
+        foreach (var method in new[] { "ppo", "grpo", "rloo", "dpo" })
+        {
+            var row = md.Split('\n').Single(l => l.StartsWith($"| {method} | ") && l.Count(c => c == '|') == 7);
+            Assert.EndsWith($"| {phaseSeconds[method]!.GetValue<double>().ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} |", row.TrimEnd());
+        }
 
         // The SFT model's KL to itself is zero up to float error.
         Assert.InRange(stages["sft"]!["kl_to_sft"]!.GetValue<double>(), -1e-3, 1e-3);
@@ -75,9 +82,9 @@ public class DemoQuickTests
         Assert.InRange(rm["accuracy_vs_gold"]!.GetValue<double>(), 0, 1);
         Assert.True(report["seconds"]!.GetValue<double>() > 0);
 
-        foreach (var f in new[] { "report.md", "losses.png", "rm_accuracy.png", "ppo_reward_vs_kl.png" })
+        foreach (var f in new[] { "report.md", "losses.png", "rm_accuracy.png", "ppo_reward_vs_kl.png", "rl_gold_reward.png" })
             Assert.True(File.Exists(dir.File(f)), $"missing {f}");
-        foreach (var phase in new[] { "pretrained", "sft", "rm", "ppo", "dpo" })
+        foreach (var phase in new[] { "pretrained", "sft", "rm", "ppo", "grpo", "rloo", "dpo" })
             Assert.True(File.Exists(Path.Combine(dir.Path, "models", phase, "model.safetensors")), $"missing model for {phase}");
     }
 }
