@@ -23,7 +23,9 @@ public sealed class DemoReport
     /// <summary>Each stage's evaluation on the held-out questions, by stage name (see <see cref="StageOrder"/>).</summary>
     public Dictionary<string, StageEvaluation> Stages { get; } = [];
     /// <summary>Fraction of held-out response pairs with different gold rewards that the reward model orders as gold does (see <see cref="DemoRunner.RmAccuracyVsGold"/>).</summary>
-    public double RmAccuracyVsGold { get; set; }
+    public double RmAccuracyVsGold => RmGold.All;
+    /// <summary>The same accuracy over all held-out pairs and over known-fact and unknown-person pairs apart.</summary>
+    public RmGoldAccuracy RmGold { get; set; } = new(double.NaN, double.NaN, double.NaN, 0, 0);
     /// <summary>Wall time of the whole run, in seconds.</summary>
     public double Seconds { get; set; }
     /// <summary>Wall time of each phase, in seconds, by phase name.</summary>
@@ -40,6 +42,11 @@ public sealed class DemoReport
             ["rm"] = new JsonObject
             {
                 ["accuracy_vs_gold"] = RmAccuracyVsGold,
+                // null where a split has no pairs (JSON has no NaN)
+                ["accuracy_vs_gold_known"] = double.IsFinite(RmGold.Known) ? RmGold.Known : null,
+                ["accuracy_vs_gold_unknown"] = double.IsFinite(RmGold.Unknown) ? RmGold.Unknown : null,
+                ["gold_pairs"] = RmGold.Pairs,
+                ["gold_pairs_known"] = RmGold.KnownPairs,
                 ["labeler_agreement"] = Labels.MeasuredAgreement,
                 ["labeler_noise_std"] = Labels.NoiseStd,
                 ["pairs"] = Labels.Pairs.Count,
@@ -128,7 +135,8 @@ public sealed class DemoReport
                       "DPO trains on the reward model's comparisons directly; wall time of the training phase alone):\n");
         sb.AppendLine(MethodsTable());
         sb.AppendLine($"Reward model: {Labels.Pairs.Count} pairs from {Labels.Tasks.Count} rankings (K = 2..9 distinct responses each); " +
-                      $"accuracy against the gold labeler on held-out pairs {F(RmAccuracyVsGold, "P1")}; simulated labelers agree on {F(Labels.MeasuredAgreement, "P1")} of pairs " +
+                      $"accuracy against the gold labeler on held-out pairs {F(RmAccuracyVsGold, "P1")} " +
+                      $"({F(RmGold.Known, "P1")} of {RmGold.KnownPairs} known-fact pairs, {F(RmGold.Unknown, "P1")} of {RmGold.Pairs - RmGold.KnownPairs} unknown-person pairs); simulated labelers agree on {F(Labels.MeasuredAgreement, "P1")} of pairs " +
                       $"(noise std {F(Labels.NoiseStd)}, calibrated to InstructGPT's ~73%).\n");
         sb.AppendLine($"Wall time {F(Seconds, "F0")} s: " + string.Join(", ", PhaseSeconds.Select(p => $"{p.Key} {F(p.Value, "F0")} s")) + ".\n");
         sb.AppendLine("## Sample answers (held-out)\n");

@@ -192,7 +192,7 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
             // Win rates against SFT, judged by the gold labeler on the same held-out greedy answers (SFT itself: exactly 0.5).
             foreach (var stage in report.Stages.Keys.ToList())
                 report.Stages[stage] = report.Stages[stage].WithWinRateAgainst(report.Stages["sft"]);
-            report.RmAccuracyVsGold = RmAccuracyVsGold(rm, evaluator, heldOutLabels, device, pad);
+            report.RmGold = RmAccuracyVsGold(rm, evaluator, heldOutLabels, device, pad);
         });
         report.Seconds = clock.Elapsed.TotalSeconds;
         report.PhaseSeconds = phaseSeconds;
@@ -200,10 +200,13 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         return report;
     }
 
-    /// <summary>On held-out tasks: the fraction of response pairs with different gold rewards that the RM orders as gold does.</summary>
-    public static double RmAccuracyVsGold(ScalarHeadModel rm, DemoEvaluator eval, LabelingResult heldOut, Device device, int pad)
+    /// <summary>On held-out tasks: the fraction of response pairs with different gold rewards that the RM orders as gold
+    /// does, over all pairs and over the pairs of known-fact and of unknown-person questions apart. The split shows what
+    /// the RM reads: style alone (abstain over hedge over assert) orders unknown-person pairs right and known-fact pairs
+    /// wrong, where only checking the stated fact does.</summary>
+    public static RmGoldAccuracy RmAccuracyVsGold(ScalarHeadModel rm, DemoEvaluator eval, LabelingResult heldOut, Device device, int pad)
     {
-        long right = 0, total = 0;
+        long right = 0, total = 0, knownRight = 0, knownTotal = 0;
         foreach (var t in heldOut.Tasks)
         {
             var prompt = eval.PromptIds(t.Question);
@@ -213,10 +216,20 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
                 for (int j = i + 1; j < s.Length; j++)
                 {
                     if (t.Gold[i] == t.Gold[j]) continue;
-                    total++;
-                    if ((s[i] > s[j]) == (t.Gold[i] > t.Gold[j])) right++;
+                    bool agrees = (s[i] > s[j]) == (t.Gold[i] > t.Gold[j]);
+                    total++; if (agrees) right++;
+                    if (t.Question.Fact.Known) { knownTotal++; if (agrees) knownRight++; }
                 }
         }
-        return total == 0 ? double.NaN : (double)right / total;
+        static double Rate(long hits, long count) => count == 0 ? double.NaN : (double)hits / count;
+        return new RmGoldAccuracy(Rate(right, total), Rate(knownRight, knownTotal), Rate(right - knownRight, total - knownTotal), total, knownTotal);
     }
 }
+
+/// <summary>The reward model's agreement with the gold labeler on held-out pairs with different gold rewards.</summary>
+/// <param name="All">over every such pair.</param>
+/// <param name="Known">over the pairs of questions about known facts.</param>
+/// <param name="Unknown">over the pairs of questions about unknown people.</param>
+/// <param name="Pairs">how many pairs <paramref name="All"/> is over.</param>
+/// <param name="KnownPairs">how many of them are about known facts.</param>
+public sealed record RmGoldAccuracy(double All, double Known, double Unknown, long Pairs, long KnownPairs);

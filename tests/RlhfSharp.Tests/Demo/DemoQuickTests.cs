@@ -80,6 +80,12 @@ public class DemoQuickTests
         Assert.Equal(ks.Sum(k => k * (k - 1) / 2), rm["pairs"]!.GetValue<int>());
         Assert.InRange(rm["labeler_agreement"]!.GetValue<double>(), 0, 1);
         Assert.InRange(rm["accuracy_vs_gold"]!.GetValue<double>(), 0, 1);
+        // The overall accuracy is the pair-weighted mean of the known-fact and unknown-person accuracies.
+        long goldPairs = rm["gold_pairs"]!.GetValue<long>(), knownPairs = rm["gold_pairs_known"]!.GetValue<long>();
+        Assert.InRange(knownPairs, 0, goldPairs);
+        double Part(string key, long pairs) => pairs == 0 ? 0 : rm[key]!.GetValue<double>() * pairs;
+        Assert.Equal(rm["accuracy_vs_gold"]!.GetValue<double>() * goldPairs,
+                     Part("accuracy_vs_gold_known", knownPairs) + Part("accuracy_vs_gold_unknown", goldPairs - knownPairs), 9);
         Assert.True(report["seconds"]!.GetValue<double>() > 0);
 
         foreach (var f in new[] { "report.md", "losses.png", "rm_accuracy.png", "ppo_reward_vs_kl.png", "rl_gold_reward.png" })
