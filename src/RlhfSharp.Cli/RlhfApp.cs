@@ -17,6 +17,7 @@ public static class RlhfApp
         .Add("ppo", new PpoCommand())
         .Add("dpo", new DpoCommand())
         .Add("generate", new GenerateCommand())
+        .Add("merge-adapter", new MergeAdapterCommand())
         .Add("serve", new ServeCommand())
         .Add("info", new InfoCommand())
         .Add("label", new CommandGroup("Collect human comparisons: the labeling store, app and export.")
