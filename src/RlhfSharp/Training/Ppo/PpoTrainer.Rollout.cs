@@ -38,7 +38,8 @@ public sealed partial class PpoTrainer
         var oldValues = values[.., (P - 1)..^1];                                             // [B,N] value of the state before each token
 
         var refDev = models.Reference.Device;
-        var refHidden = models.Reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
+        Tensor refHidden;
+        using (ReferenceScope()) refHidden = models.Reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
         var refLogp = ResponseLogProbs.Chunked(refHidden, models.Reference.LmHeadWeight, P, resp.to(refDev), config.Temperature).to(device);
 
         var rawScore = models.Reward.Score(seq, mask, responses);                                  // [B]
