@@ -19,6 +19,7 @@ public static class RlhfApp
         .Add("rloo", new RlooCommand())
         .Add("dpo", new DpoCommand())
         .Add("generate", new GenerateCommand())
+        .Add("merge-adapter", new MergeAdapterCommand())
         .Add("serve", new ServeCommand())
         .Add("info", new InfoCommand())
         .Add("label", new CommandGroup("Collect human comparisons: the labeling store, app and export.")

@@ -20,6 +20,7 @@ public sealed class GenerateCommand : CliCommand
     static readonly CliOption TopK = new CliOption("--top-k", "K", "Sample only among the K most likely tokens; 0 keeps all.") { Default = "0" };
     static readonly CliOption Chat = CliOption.Switch("--chat", "Wrap the prompt as a user turn in the model folder's chat format with the generation prompt. Default: raw text.");
     static readonly CliOption BestOf = new CliOption("--best-of", "N", "Sample N responses and print the one with the highest reward (needs --reward; not with --greedy).") { Default = "1" };
+    static readonly CliOption Adapter = new CliOption("--adapter", "DIR", "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) applied on top of --model.") { Default = "none" };
     static readonly CliOption Reward = new CliOption("--reward", "RM_DIR", "Reward-model folder (*ForSequenceClassification) that scores prompt + response for --best-of.") { Default = "none" };
 
     public override string Description => "Continue a prompt with a causal LM (greedy or sampled; best-of-n with a reward model) and print only the continuation.";
@@ -28,7 +29,7 @@ public sealed class GenerateCommand : CliCommand
     [
         SharedOptions.Model with { Help = "Hugging Face causal-LM folder (config.json, model.safetensors, tokenizer.json).", Required = true }, Prompt,
         SharedOptions.MaxNewTokens, Greedy, SharedOptions.Temperature, TopK, SharedOptions.TopP, SharedOptions.SampleSeed, SharedOptions.Device,
-        Chat, BestOf, Reward,
+        Chat, BestOf, Reward, Adapter,
     ];
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
@@ -57,7 +58,9 @@ public sealed class GenerateCommand : CliCommand
         };
         options.Validate();
 
-        using var model = folder.LoadCausalLM(device);
+        var adapterDir = args.String(Adapter);
+        using var model = adapterDir is null ? folder.LoadCausalLM(device) : AdapterMerge.LoadCausalLM(folder.Path, adapterDir, device).Model;
+        if (adapterDir is not null) Console.Error.WriteLine($"LoRA adapter from {adapterDir}");
         Console.Error.WriteLine($"{folder.Config.CausalLMArchitecture} from {folder.Path} on {device}: prompt {promptIds.Count} tokens, {(greedy ? "greedy" : "sampling")}, up to {maxNewTokens} new tokens");
         var prompts = Enumerable.Repeat(promptIds, bestOf).ToList();
         int[][] responses;

@@ -1,3 +1,4 @@
+using RlhfSharp.Models.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,9 +7,9 @@ namespace RlhfSharp.Models;
 
 /// <summary>
 /// GPT-2's "Conv1D": a linear layer whose weight is stored [in, out] (transposed w.r.t. nn.Linear),
-/// kept that way so HF checkpoints load without transposes.
+/// kept that way so HF checkpoints load without transposes. A <see cref="Projection"/>, so it can carry a LoRA adapter.
 /// </summary>
-public sealed class Conv1D : nn.Module<Tensor, Tensor>
+public sealed class Conv1D : Projection
 {
     /// <summary>Weight [in, out] (HF layout, transposed w.r.t. nn.Linear).</summary>
     public readonly Parameter weight;   // [in, out]
@@ -23,12 +24,21 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc/>
+    public override long InFeatures => weight.shape[0];
+    /// <inheritdoc/>
+    public override long OutFeatures => weight.shape[1];
+    /// <inheritdoc/>
+    public override bool FanInFanOut => true;
+    /// <inheritdoc/>
+    public override Tensor Weight => weight;
+
     /// <summary>x [..., in] -> x @ weight + bias [..., out], as one fused bias matmul (addmm).</summary>
     /// <remarks>
     /// addmm(bias, x2d, weight) = bias + x2d @ weight (the bias added by the GEMM itself, e.g. cuBLASLt's epilogue),
     /// instead of a matmul and a separate broadcast add; nn.Linear does the same for its [out, in] weight.
     /// </remarks>
-    public override Tensor forward(Tensor x)
+    public override Tensor DenseForward(Tensor x)
     {
         long inFeatures = weight.shape[0], outFeatures = weight.shape[1];
         var shape = x.shape.ToArray();                                    // [..., in]

@@ -1,3 +1,4 @@
+using RlhfSharp.Models.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,23 +36,23 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 public sealed class LlamaAttention : nn.Module
 {
     /// <summary>Query projection C -> H*D.</summary>
-    public readonly Linear q_proj;   // C -> H*D
+    public readonly LinearProjection q_proj;   // C -> H*D
     /// <summary>Key projection C -> Hkv*D.</summary>
-    public readonly Linear k_proj;   // C -> Hkv*D
+    public readonly LinearProjection k_proj;   // C -> Hkv*D
     /// <summary>Value projection C -> Hkv*D.</summary>
-    public readonly Linear v_proj;   // C -> Hkv*D
+    public readonly LinearProjection v_proj;   // C -> Hkv*D
     /// <summary>Output projection H*D -> C.</summary>
-    public readonly Linear o_proj;   // H*D -> C
+    public readonly LinearProjection o_proj;   // H*D -> C
     readonly int _heads, _kvHeads, _headDim;
 
     /// <summary>Attention sized by <paramref name="config"/>; biases per <see cref="TransformerConfig.AttentionBias"/> and <see cref="TransformerConfig.AttentionOutputBias"/>.</summary>
     public LlamaAttention(TransformerConfig config) : base(nameof(LlamaAttention))
     {
         (_heads, _kvHeads, _headDim) = (config.NumHeads, config.NumKvHeads, config.HeadDim);
-        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, hasBias: config.AttentionBias);
-        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
-        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
-        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, hasBias: config.AttentionOutputBias);
+        q_proj = new LinearProjection(config.HiddenSize, _heads * _headDim, hasBias: config.AttentionBias);
+        k_proj = new LinearProjection(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
+        v_proj = new LinearProjection(config.HiddenSize, _kvHeads * _headDim, hasBias: config.AttentionBias);
+        o_proj = new LinearProjection(_heads * _headDim, config.HiddenSize, hasBias: config.AttentionOutputBias);
         RegisterComponents();
     }
 
@@ -74,18 +75,18 @@ public sealed class LlamaAttention : nn.Module
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
     /// <summary>Gate projection C -> I (through silu).</summary>
-    public readonly Linear gate_proj;   // C -> I
+    public readonly LinearProjection gate_proj;   // C -> I
     /// <summary>Up projection C -> I.</summary>
-    public readonly Linear up_proj;     // C -> I
+    public readonly LinearProjection up_proj;     // C -> I
     /// <summary>Down projection I -> C.</summary>
-    public readonly Linear down_proj;   // I -> C
+    public readonly LinearProjection down_proj;   // I -> C
 
     /// <summary>SwiGLU MLP of width I = <see cref="TransformerConfig.IntermediateSize"/>; biases per <see cref="TransformerConfig.MlpBias"/>.</summary>
     public LlamaMlp(TransformerConfig config) : base(nameof(LlamaMlp))
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
+        gate_proj = new LinearProjection(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        up_proj = new LinearProjection(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        down_proj = new LinearProjection(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
         RegisterComponents();
     }
 

@@ -32,6 +32,9 @@ public sealed record DpoConfig
     /// <summary>Sigmoid = DPO; Ipo = IPO (Azar et al. 2023) on per-token average log-probs, as TRL.</summary>
     public DpoLossType Loss { get; init; } = DpoLossType.Sigmoid;
 
+    /// <summary>LoRA adapters instead of full finetuning when <c>lora_r</c> &gt; 0 (see <see cref="LoraConfig"/>).</summary>
+    public LoraConfig Lora { get; init; } = new();
+
     /// <summary>Every DPO setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<DpoConfig> Schema { get; } = new SchemaBuilder<DpoConfig>("dpo", () => new())
         .AddRange(TrainingSettings.For<DpoConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
@@ -46,5 +49,6 @@ public sealed record DpoConfig
         .Add("loss", "TYPE", "sigmoid (DPO) or ipo (IPO, Azar et al. 2023).", "TRL loss_type", c => c.Loss == DpoLossType.Ipo ? "ipo" : "sigmoid",
             (c, v) => c with { Loss = v == "ipo" ? DpoLossType.Ipo : v == "sigmoid" ? DpoLossType.Sigmoid : throw new ConfigError("dpo", "loss", $"must be one of sigmoid, ipo, got '{v}'") })
         .Rule("batch_size", c => TrainingSettings.BatchDivides(c.BatchSize, c.Training))
+        .AddRange(LoraSettings.For<DpoConfig>(c => c.Lora, (c, l) => c with { Lora = l }))
         .Build();
 }

@@ -1,5 +1,6 @@
 using RlhfSharp.Data;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Losses;
@@ -10,7 +11,8 @@ namespace RlhfSharp.Training.Dpo;
 
 /// <summary>
 /// Direct preference optimisation (Rafailov et al. 2023): the SFT policy is trained on comparisons directly, against a
-/// frozen reference that is a deep copy of the policy at the start (no gradients, no optimizer state). Sequence
+/// frozen reference that is a deep copy of the policy at the start (no gradients, no optimizer state), or, with LoRA,
+/// the same weights with the adapters switched off. Sequence
 /// log-probabilities are summed over the response tokens only (the prompt is masked as in SFT); IPO uses their
 /// per-token average. Logged: implicit chosen/rejected rewards β·(log π − log π_ref), accuracy and margin, on training
 /// batches and on held-out pairs (<c>eval_accuracy</c> = held-out implicit-reward accuracy).
@@ -46,13 +48,19 @@ public static class DpoTrainer
         int maxLength = config.MaxLength > 0 ? Math.Min(config.MaxLength, policy.Config.MaxPositions) : policy.Config.MaxPositions;
         var train = Encode(pairs, chatFormat, tokenizer, maxLength, policy, "dpo data");
         var eval = evalPairs is { Count: > 0 } ? Encode(evalPairs, chatFormat, tokenizer, maxLength, policy, "dpo eval data") : null;
-        // The reference is copied before any resume loads checkpoint weights into the policy: it stays the SFT model.
-        using var reference = ModelFactory.DeepCopy(policy);
-        reference.eval();
-        foreach (var p in reference.parameters()) p.requires_grad = false;
-        var task = new DpoTask(config, policy, reference, train, eval, tokenizer.PadId ?? tokenizer.EosId ?? 0);
+        // With LoRA the reference is the policy with its adapters switched off (the frozen base: no second copy of the
+        // weights). Without, it is copied before any resume loads checkpoint weights into the policy: it stays the SFT model.
+        using var adapters = config.Lora.Attach(policy, "dpo", config.Training.Seed);
+        using var copy = adapters is null ? ModelFactory.DeepCopy(policy) : null;
+        if (copy is not null)
+        {
+            copy.eval();
+            foreach (var p in copy.parameters()) p.requires_grad = false;
+        }
+        var task = new DpoTask(config, policy, copy ?? policy, adapters, train, eval, tokenizer.PadId ?? tokenizer.EosId ?? 0);
         return SupervisedLoop.Run(new SupervisedRun
         {
+            Adapters = adapters,
             Model = policy, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
             Resume = resume, Cancellation = cancellation, Plots = Plots,
@@ -82,7 +90,7 @@ public static class DpoTrainer
     static Tensor SequenceLogps(CausalLM model, LmBatch b, bool average) =>
         LogProbs.SequenceLogProbs(model.Forward(b.InputIds, b.AttentionMask), b.Targets, b.LossMask, average);
 
-    sealed class DpoTask(DpoConfig cfg, CausalLM policy, CausalLM reference, List<(EncodedExample Chosen, EncodedExample Rejected)> train,
+    sealed class DpoTask(DpoConfig cfg, CausalLM policy, CausalLM reference, LoraAdapters? adapters, List<(EncodedExample Chosen, EncodedExample Rejected)> train,
         List<(EncodedExample Chosen, EncodedExample Rejected)>? eval, int padId) : ISupervisedTask
     {
         public string Phase => "dpo";
@@ -95,7 +103,9 @@ public static class DpoTrainer
             var b = LmBatch.Build(rows.Select(r => r.Chosen).Concat(rows.Select(r => r.Rejected)).ToList(), padId, policy.Device);
             var logp = SequenceLogps(policy, b, Average);                        // [2B]
             Tensor refLogp;
-            using (no_grad()) refLogp = SequenceLogps(reference, b, Average);    // [2B]
+            using (no_grad())
+            using (adapters?.Disable())                                          // LoRA: the reference is the base
+                refLogp = SequenceLogps(reference, b, Average);                  // [2B]
             var o = DpoObjective.DpoLoss(logp[..B], logp[B..], refLogp[..B], refLogp[B..], cfg.Beta, cfg.Loss);
             return (o, b.Tokens);
         }

@@ -110,6 +110,10 @@ public sealed record PpoConfig
     /// <summary>Throws a <see cref="ConfigError"/> naming the first key that breaks its rule.</summary>
     public void Validate() => Schema.Validate(this);
 
+    /// <summary>LoRA adapters on the policy when <c>lora_r</c> &gt; 0: only they (and a shared-trunk value head) train, and
+    /// the reference is the policy with its adapters switched off, so no second copy of the weights is held.</summary>
+    public LoraConfig Lora { get; init; } = new();
+
     // Why PPO refuses truncated sampling: the ratio and the KL penalty are computed under the full softmax, so tokens
     // must be drawn from it; under top-k/top-p the sampled token's probability is not the one the ratio uses, and the
     // KL to the reference is infinite wherever truncation removed mass (TRL's PPO trainer refuses it too).
@@ -154,5 +158,6 @@ public sealed record PpoConfig
         .Add("keep_checkpoints", "N", "Checkpoints kept in output/checkpoints.", null, c => c.KeepCheckpoints, (c, v) => c with { KeepCheckpoints = v }, Rules.AtLeast(1))
         .Add("seed", "N", "Seed of sampling, minibatch order, prompt order and a shared value head.", null, c => c.Seed, (c, v) => c with { Seed = v })
         .Rule("mini_batch_size", c => c.RolloutBatchSize % c.MiniBatchSize == 0 ? null : $"must divide rollout_batch_size ({c.RolloutBatchSize}), got {c.MiniBatchSize}")
+        .AddRange(LoraSettings.For<PpoConfig>(c => c.Lora, (c, l) => c with { Lora = l }))
         .Build();
 }

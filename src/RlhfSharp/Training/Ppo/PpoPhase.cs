@@ -48,13 +48,15 @@ public static class PpoPhase
         try
         {
             policy = policyFolder.LoadCausalLM(device);
-            reference = policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
+            // LoRA: the reference is the policy with its adapters off (no second copy of the weights).
+            reference = config.Lora.Enabled ? policy : policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
             reward = RlPrompts.LoadRewardModel(sources.RewardFolder, policyFolder, frozenDevice, frozenDtype);
             if (config.ValueModel == ValueModelKind.FromReward) value = HfModelLoader.LoadScalarHead(sources.RewardFolder, device);
             run.Progress.Message($"{Name}: {promptIds.Count} prompts, {ptx?.Count ?? 0} ptx blocks, response end id {policyFolder.ResponseEndId}, " +
                                  $"pad id {policyFolder.PadId}, value model {PpoConfig.Schema.Find("value_model")!.Format(config)}");
-            torch.manual_seed((long)config.Seed);   // the shared value head's initialisation
-            using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value),
+            using var adapters = config.Lora.Attach(policy, Name, config.Seed);
+            torch.manual_seed((long)config.Seed);   // the shared value head's initialisation (as without LoRA)
+            using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value, adapters),
                 promptIds, ptx, policyFolder.ResponseEndId, policyFolder.PadId)
             {
                 ExtraMetrics = sources.RolloutMetrics is { } metrics
@@ -70,7 +72,7 @@ public static class PpoPhase
         }
         finally
         {
-            foreach (var model in new HfModel?[] { policy, reference, reward, value }) model?.Dispose();
+            foreach (var model in new HfModel?[] { policy, ReferenceEquals(reference, policy) ? null : reference, reward, value }) model?.Dispose();
         }
     }
 

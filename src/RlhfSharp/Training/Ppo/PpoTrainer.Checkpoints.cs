@@ -22,7 +22,7 @@ public sealed partial class PpoTrainer
                 ["ptx_position"] = ptxSampler is null ? null : JsonSerializer.SerializeToNode(ptxSampler.Position),
             },
         };
-        data.Models["policy"] = dir => HfModelSaver.Save(models.Policy, dir);
+        data.Models["policy"] = models.PolicyAdapters is { } lora ? dir => AdapterFolder.Save(lora, dir, null) : dir => HfModelSaver.Save(models.Policy, dir);
         if (models.Value is not null && valueOpt is not null) data.Models["value"] = dir => HfModelSaver.Save(models.Value, dir);
         if (valueHeadModule is not null) data.AddModule("value_head", valueHeadModule);
         data.Optimizers["policy"] = policyOpt;
@@ -35,7 +35,8 @@ public sealed partial class PpoTrainer
     {
         var ckpt = store.LoadLatest();
         if (ckpt is null) return false;
-        HfModelLoader.LoadWeightsInto(models.Policy, ckpt.ModelFolder("policy"));
+        if (models.PolicyAdapters is { } lora) AdapterFolder.LoadWeights(lora, ckpt.ModelFolder("policy"));
+        else HfModelLoader.LoadWeightsInto(models.Policy, ckpt.ModelFolder("policy"));
         if (valueOpt is not null) HfModelLoader.LoadWeightsInto(models.Value!, ckpt.ModelFolder("value"));
         if (valueHeadModule is not null) ckpt.LoadModule("value_head", valueHeadModule);
         ckpt.LoadOptimizer("policy", policyOpt);

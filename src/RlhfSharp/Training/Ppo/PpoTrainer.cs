@@ -4,6 +4,7 @@ using RlhfSharp.Checkpoints;
 using RlhfSharp.Data;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Losses;
 using RlhfSharp.Training.Rl;
@@ -14,8 +15,11 @@ using static TorchSharp.torch;
 
 namespace RlhfSharp.Training.Ppo;
 
-/// <summary>The models PPO-ptx works with. Reference and reward are frozen and may sit on another device or dtype.</summary>
-public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScorer Reward, ScalarHeadModel? Value);
+/// <summary>The models PPO-ptx works with. Reference and reward are frozen and may sit on another device or dtype.
+/// With LoRA (<paramref name="PolicyAdapters"/>), the reference may be the policy itself: it is then run with the
+/// adapters switched off.</summary>
+public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScorer Reward, ScalarHeadModel? Value,
+    LoraAdapters? PolicyAdapters = null);
 
 /// <summary>
 /// PPO-ptx (InstructGPT §3.5): sample responses to prompts, score them with the reward model, penalise each token's
@@ -68,6 +72,8 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         if (eosTokenId == padTokenId) throw new UserError($"ppo: the pad id equals the EOS id ({eosTokenId}); EOS is never used as padding");
         if (config.ValueModel == ValueModelKind.FromReward && models.Value is null)
             throw new UserError("ppo: value model 'from_reward' needs a value model (a copy of the reward model)");
+        if (config.Lora.Enabled != (models.PolicyAdapters is not null))
+            throw new Configuration.ConfigError("ppo", "lora_r", config.Lora.Enabled ? "is > 0 but the policy has no LoRA adapters (attach them with LoraConfig.Attach)" : "is 0 but the policy has LoRA adapters");
         (this.config, this.models, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
         device = models.Policy.Device;
 
@@ -76,7 +82,8 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         models.Policy.eval();   // no dropout anywhere in PPO (N-details: dropout makes logprobs of the same tokens disagree)
         models.Value?.eval();
 
-        var policyParams = models.Policy.named_parameters().ToList();
+        // With LoRA only the adapters train (the base weights are frozen); the reference may be the same model.
+        var policyParams = (models.PolicyAdapters?.NamedParameters() ?? models.Policy.named_parameters().Select(p => (p.name, p.parameter))).ToList();
         if (config.ValueModel == ValueModelKind.SharedTrunk)
         {
             valueHeadModule = new ValueHeadModule(models.Policy.Config.HiddenSize);
@@ -97,6 +104,9 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         model.eval();
         foreach (var p in model.parameters()) p.requires_grad = false;
     }
+
+    /// <summary>Switches the policy's adapters off while the reference runs, when the reference is the policy itself.</summary>
+    IDisposable? ReferenceScope() => ReferenceEquals(models.Reference, models.Policy) ? models.PolicyAdapters?.Disable() : null;
 
     /// <summary>One PPO iteration: a rollout batch, then <see cref="PpoConfig.PpoEpochs"/> passes of minibatch updates.</summary>
     public Dictionary<string, double> Step()

@@ -51,6 +51,9 @@ public sealed record RewardConfig
     /// <summary>How many reference responses the normalisation measures (lm-human-preferences normalize_samples 256).</summary>
     public int NormalizeSamples { get; init; } = 256;
 
+    /// <summary>LoRA adapters instead of full finetuning when <c>lora_r</c> &gt; 0 (see <see cref="LoraConfig"/>).</summary>
+    public LoraConfig Lora { get; init; } = new();
+
     /// <summary>Every reward-model setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<RewardConfig> Schema { get; } = new SchemaBuilder<RewardConfig>("reward", () => new())
         .AddRange(TrainingSettings.For<RewardConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
@@ -64,5 +67,6 @@ public sealed record RewardConfig
         .Add("normalize_rewards", "BOOL", "After training, shift and scale scores to mean 0, std 1 on reference responses.", "lm-human-preferences", c => c.NormalizeRewards, (c, v) => c with { NormalizeRewards = v })
         .Add("normalize_samples", "N", "Reference responses the normalisation measures.", "lm-human-preferences normalize_samples", c => c.NormalizeSamples, (c, v) => c with { NormalizeSamples = v }, Rules.AtLeast(2))
         .Rule("batch_size", c => TrainingSettings.BatchDivides(c.BatchSize, c.Training))
+        .AddRange(LoraSettings.For<RewardConfig>(c => c.Lora, (c, l) => c with { Lora = l }))
         .Build();
 }

@@ -63,8 +63,10 @@ public static class RewardTrainer
         // Without GroupRankings every pair is a group of its own: the same task, batch counting pairs.
         var groups = RankingGroups.From(train, pairs.Select(p => config.GroupRankings ? p.GroupId : null).ToList());
         var task = new RewardTask(model, groups, eval, padId, config.BatchSize);
+        using var adapters = config.Lora.Attach(model, "reward", config.Training.Seed);
         return SupervisedLoop.Run(new SupervisedRun
         {
+            Adapters = adapters,
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
             Resume = resume, Cancellation = cancellation, Plots = Plots,

@@ -26,7 +26,10 @@ public static class RolloutSampler
     /// <param name="prompts">prompt ids, one list per row (a group method repeats each prompt G times).</param>
     /// <param name="promptIndices">[B] each row's prompt index, carried into <see cref="Rollout.PromptIndices"/>.</param>
     /// <param name="options">length, temperature, seed, stop and pad ids.</param>
-    public static Rollout Sample(CausalLM policy, CausalLM reference, IReadOnlyList<IReadOnlyList<int>> prompts, long[] promptIndices, RolloutSampling options)
+    /// <param name="referenceScope">opened around the reference's forward; with LoRA, where the reference is the policy
+    /// itself, it switches the adapters off. Null: nothing to switch.</param>
+    public static Rollout Sample(CausalLM policy, CausalLM reference, IReadOnlyList<IReadOnlyList<int>> prompts, long[] promptIndices, RolloutSampling options,
+                                 Func<IDisposable?>? referenceScope = null)
     {
         var device = policy.Device;
         var gen = Sampler.Generate(policy, prompts, new SamplingOptions
@@ -46,7 +49,8 @@ public static class RolloutSampler
         var oldLogp = ResponseLogProbs.Chunked(hidden, policy.LmHeadWeight, P, resp, options.Temperature);   // [B,N]
 
         var refDev = reference.Device;
-        var refHidden = reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
+        Tensor refHidden;
+        using (referenceScope?.Invoke()) refHidden = reference.ForwardHidden(seq.to(refDev), mask.to(refDev));
         var refLogp = ResponseLogProbs.Chunked(refHidden, reference.LmHeadWeight, P, resp.to(refDev), options.Temperature).to(device); // [B,N]
         var ended = resp.eq(options.EosId).logical_and(respMask.to_type(ScalarType.Bool)).any(-1);   // [B]
         return new Rollout

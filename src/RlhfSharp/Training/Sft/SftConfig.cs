@@ -26,6 +26,9 @@ public sealed record SftConfig
     /// TRL max_length 1024; 0 = the model's context.</summary>
     public int MaxLength { get; init; }
 
+    /// <summary>LoRA adapters instead of full finetuning when <c>lora_r</c> &gt; 0 (see <see cref="LoraConfig"/>).</summary>
+    public LoraConfig Lora { get; init; } = new();
+
     /// <summary>Every SFT setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<SftConfig> Schema { get; } = new SchemaBuilder<SftConfig>("sft", () => new())
         .AddRange(TrainingSettings.For<SftConfig>(c => c.Training, (c, t) => c with { Training = t }, new Dictionary<string, string>
@@ -36,5 +39,6 @@ public sealed record SftConfig
         .Add("batch_size", "N", "Demonstrations per optimizer step.", "InstructGPT SFT batch 32", c => c.BatchSize, (c, v) => c with { BatchSize = v }, Rules.AtLeast(1))
         .Add("max_length", "N", "Longest example in tokens; longer: the prompt is cut from the left (kept >= half), then the response from the right. 0 = the model's context.", "TRL max_length 1024", c => c.MaxLength, (c, v) => c with { MaxLength = v }, Rules.AtLeast(0))
         .Rule("batch_size", c => TrainingSettings.BatchDivides(c.BatchSize, c.Training))
+        .AddRange(LoraSettings.For<SftConfig>(c => c.Lora, (c, l) => c with { Lora = l }))
         .Build();
 }

@@ -38,8 +38,10 @@ public static class SftTrainer
         var train = Encode(demonstrations, chatFormat, tokenizer, maxLength, model, "sft data");
         var eval = evalDemonstrations is { Count: > 0 } ? Encode(evalDemonstrations, chatFormat, tokenizer, maxLength, model, "sft eval data") : null;
         var task = new SftTask(model, train, eval, PadId(tokenizer), config.BatchSize);
+        using var adapters = config.Lora.Attach(model, "sft", config.Training.Seed);
         return SupervisedLoop.Run(new SupervisedRun
         {
+            Adapters = adapters,
             Model = model, Training = config.Training, BatchSize = config.BatchSize, OutputDir = outputDir,
             Tokenizer = tokenizer, TokenizerSourceDir = tokenizerSourceDir, Progress = progress ?? NullProgress.Instance,
             Resume = resume, Cancellation = cancellation, Plots = MetricPlots.Training,

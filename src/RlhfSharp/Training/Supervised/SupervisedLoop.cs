@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RlhfSharp.Checkpoints;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
 using static TorchSharp.torch;
@@ -34,6 +35,10 @@ public sealed record SupervisedRun
     public IReadOnlyList<PlotGroup> Plots { get; init; } = MetricPlots.Training;
     /// <summary>Runs on the trained model just before the final save (e.g. reward normalisation).</summary>
     public Action? BeforeFinalSave { get; init; }
+    /// <summary>LoRA adapters attached to <see cref="Model"/>, or null for full finetuning. With adapters only they (and a
+    /// scalar head) are optimized, checkpoints hold the adapter instead of the model, and the output gets the PEFT adapter
+    /// in <c>adapter/</c> beside the merged model (<see cref="SupervisedLoop.SaveModel"/>).</summary>
+    public LoraAdapters? Adapters { get; init; }
 }
 
 /// <summary>
@@ -65,7 +70,7 @@ public static class SupervisedLoop
         Directory.CreateDirectory(run.OutputDir);
 
         var model = run.Model;
-        using var optimizer = new AdamW(model, t.Optimizer);
+        using var optimizer = run.Adapters is { } lora ? new AdamW(lora.NamedParameters(), t.Optimizer) : new AdamW(model, t.Optimizer);
         var schedule = t.LrScheduleFor(total);
         var sampler = new EpochSampler(task.ExampleCount, t.Seed);
         var store = new CheckpointStore(Path.Combine(run.OutputDir, CheckpointsFolder), t.KeepCheckpoints);
@@ -75,7 +80,8 @@ public static class SupervisedLoop
         string? lastCheckpoint = null;
         if (run.Resume && store.LoadLatest() is { } ckpt)
         {
-            HfModelLoader.LoadWeightsInto(model, ckpt.ModelFolder("model"));
+            if (run.Adapters is not null) AdapterFolder.LoadWeights(run.Adapters, ckpt.ModelFolder("model"));
+            else HfModelLoader.LoadWeightsInto(model, ckpt.ModelFolder("model"));
             ckpt.LoadOptimizer("model", optimizer);
             if (ckpt.DataPosition is { } pos) sampler.Skip(pos);
             ckpt.RestoreTorchRng();
@@ -148,7 +154,7 @@ public static class SupervisedLoop
             }
             if (t.ShouldSave(step, total))
             {
-                lastCheckpoint = SaveCheckpoint(store, model, optimizer, sampler, step);
+                lastCheckpoint = SaveCheckpoint(store, run, optimizer, sampler, step);
                 progress.Message($"{task.Phase}: checkpoint {lastCheckpoint}");
             }
         }
@@ -160,17 +166,30 @@ public static class SupervisedLoop
         return new TrainResult(step, lastLoss, lastEval, clock.Elapsed.TotalSeconds, resumedFrom, Path.GetFullPath(run.OutputDir));
     }
 
-    static string SaveCheckpoint(CheckpointStore store, HfModel model, AdamW optimizer, EpochSampler sampler, long step)
+    static string SaveCheckpoint(CheckpointStore store, SupervisedRun run, AdamW optimizer, EpochSampler sampler, long step)
     {
         var data = new CheckpointData { Step = step, DataPosition = sampler.Position };
-        data.Models["model"] = dir => HfModelSaver.Save(model, dir);
+        data.Models["model"] = run.Adapters is { } lora ? dir => AdapterFolder.Save(lora, dir, null) : dir => HfModelSaver.Save(run.Model, dir);
         data.Optimizers["model"] = optimizer;
         return store.Save(data);
     }
 
-    /// <summary>Writes the model as an HF folder into the output (beside checkpoints and metrics), tokenizer included.</summary>
+    /// <summary>Subfolder of a LoRA run's output that holds the PEFT adapter.</summary>
+    public const string AdapterFolderName = "adapter";
+
+    /// <summary>
+    /// Writes the model as an HF folder into the output (beside checkpoints and metrics), tokenizer included. With LoRA,
+    /// the PEFT adapter (base_model_name_or_path = the tokenizer source folder, the model's folder when it started from
+    /// one) goes to <c>adapter/</c> first, then the adapters are merged into the model, so the output folder is also a
+    /// plain HF model that the next phase loads.
+    /// </summary>
     public static void SaveModel(SupervisedRun run)
     {
+        if (run.Adapters is { } lora)
+        {
+            AdapterFolder.Save(lora, Path.Combine(run.OutputDir, AdapterFolderName), run.TokenizerSourceDir is { } b ? Path.GetFullPath(b) : null, run.TokenizerSourceDir);
+            lora.MergeAndUnload();
+        }
         var source = run.TokenizerSourceDir;
         if (source is not null && Path.GetFullPath(source) == Path.GetFullPath(run.OutputDir)) source = null;   // already there
         HfModelSaver.SaveInto(run.Model, run.OutputDir, source);

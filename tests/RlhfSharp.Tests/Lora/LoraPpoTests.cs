@@ -1,0 +1,78 @@
+using RlhfSharp.Checkpoints;
+using RlhfSharp.Configuration;
+using RlhfSharp.Models;
+using RlhfSharp.Tests.Infrastructure;
+using RlhfSharp.Tests.Pretraining;
+using RlhfSharp.Tests.Ppo;
+using RlhfSharp.Tests.Training.Core;
+using RlhfSharp.Training.Core;
+using RlhfSharp.Training.Ppo;
+using RlhfSharp.Training.Rl;
+using TorchSharp;
+using Xunit;
+
+namespace RlhfSharp.Tests.Lora;
+
+[Collection(GlobalRngCollection.Name)]
+public class LoraPpoTests
+{
+    static readonly PpoConfig Config = TinyPpo.BaseConfig with { Iterations = 4, Lora = new LoraConfig { Rank = 4, Dropout = 0.1 } };
+
+    /// <summary>The reference is the policy itself with its adapters off: no second model.</summary>
+    static PpoTrainer Trainer(PpoConfig cfg, CausalLM policy)
+    {
+        var adapters = cfg.Lora.Attach(policy, "ppo", cfg.Seed);
+        torch.manual_seed((long)cfg.Seed);
+        return new PpoTrainer(cfg, new PpoModels(policy, policy, new FunctionRewardScorer(TinyPpo.CountReward), null, adapters),
+            TinyPpo.Prompts(64, 1), null, TinyPpo.Eos, TinyPpo.Pad);
+    }
+
+    [Fact]
+    public void ReferenceIsTheBaseWithAdaptersOffAndOnlyAdaptersTrain()
+    {
+        var policy = TinyPpo.Policy(0);
+        var before = TinyModels.Snapshot(policy);
+        using var trainer = Trainer(Config, policy);
+        var first = trainer.Step();
+        var second = trainer.Step();
+        // At the first rollout B = 0, so policy and reference agree exactly; after an update they do not, which they
+        // would if the reference ran with the adapters on.
+        Assert.Equal(0.0, first["kl"]);
+        Assert.True(Math.Abs(second["kl"]) > 1e-6, $"kl {second["kl"]}");
+        var after = TinyModels.Snapshot(policy);
+        foreach (var (name, values) in before) Assert.True(values.SequenceEqual(after[name]), $"{name} changed but is frozen");
+    }
+
+    [Fact]
+    public void LoraPpoResumeIsBitwiseAndTheOutputHoldsAdapterAndMergedPolicy()
+    {
+        using var a = new TempDir(); using var b = new TempDir();
+        using (var t = Trainer(Config with { SaveEvery = 2 }, TinyPpo.Policy(0))) t.Train(a.Path, null);
+        using (var t = Trainer(Config with { SaveEvery = 2, Iterations = 2 }, TinyPpo.Policy(0))) t.Train(b.Path, null);
+        using (var t = Trainer(Config with { SaveEvery = 2 }, TinyPpo.Policy(0))) { t.Train(b.Path, null, resume: true); Assert.Equal(4, t.Iteration); }
+        string Latest(string output) => CheckpointStore.LoadLatest(Path.Combine(output, "checkpoints"))!.Folder;
+        CheckpointComparison.AssertIdentical(Latest(a.Path), Latest(b.Path));
+        Assert.True(File.Exists(Path.Combine(a.Path, "adapter", "adapter_model.safetensors")));
+
+        // The output's merged policy equals the base plus the saved adapter.
+        var merged = HfModelLoader.LoadCausalLM(a.Path);
+        var withAdapter = TinyPpo.Policy(0);
+        using var loaded = AdapterFolder.Load(withAdapter, Path.Combine(a.Path, "adapter"));
+        withAdapter.eval();   // a fresh model is in train mode, where LoRA dropout (0.1 here) is active
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var ids = torch.tensor(new long[] { 3, 5, 7, 9, 11, 13 }).unsqueeze(0);
+        var diff = (merged.Forward(ids) - withAdapter.Forward(ids)).abs().max().item<float>();
+        var moved = (merged.Forward(ids) - TinyPpo.Policy(0).Forward(ids)).abs().max().item<float>();
+        Assert.True(diff < 1e-5, $"merged vs base + adapter: {diff}, vs base: {moved}");
+    }
+
+    [Fact]
+    public void LoraRIsCheckedAgainstTheAdaptersGiven()
+    {
+        var policy = TinyPpo.Policy(0);
+        var e = Assert.Throws<ConfigError>(() => new PpoTrainer(Config, new PpoModels(policy, policy, new FunctionRewardScorer(TinyPpo.CountReward), null),
+            TinyPpo.Prompts(8, 1), null, TinyPpo.Eos, TinyPpo.Pad));
+        Assert.Equal("lora_r", e.Key);
+    }
+}
