@@ -81,8 +81,9 @@ public class QuickstartTests
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        // The sample takes well under two minutes on two idle cores; a loaded test machine gets generous room.
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) { process.Kill(true); throw new TimeoutException("Quickstart " + output); }
+        // A hang guard, not a speed check: the sample takes well under two minutes on two idle cores, but on a machine
+        // loaded to 10-15 by other builds it was measured at 7-10 minutes.
+        if (!process.WaitForExit(TimeSpan.FromMinutes(20))) { process.Kill(true); throw new TimeoutException("Quickstart " + output); }
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
