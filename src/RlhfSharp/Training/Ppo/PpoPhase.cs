@@ -54,11 +54,12 @@ public static class PpoPhase
         ScalarHeadModel? reward = null, value = null;
         try
         {
-            policy = policyFolder.LoadCausalLM(device);
+            var trainedDtype = Precision.Parse(config.Dtype);
+            policy = policyFolder.LoadCausalLM(device, trainedDtype);
             // LoRA: the reference is the policy with its adapters off (no second copy of the weights).
             reference = config.Lora.Enabled ? policy : policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
             reward = HfModelLoader.LoadScalarHead(sources.RewardFolder, frozenDevice, frozenDtype);
-            if (config.ValueModel == ValueModelKind.FromReward) value = HfModelLoader.LoadScalarHead(sources.RewardFolder, device);
+            if (config.ValueModel == ValueModelKind.FromReward) value = HfModelLoader.LoadScalarHead(sources.RewardFolder, device, trainedDtype);
             if (reward.Config.VocabSize < policyFolder.Config.VocabSize)
                 throw new UserError($"{sources.RewardFolder}: vocab_size {reward.Config.VocabSize} is smaller than the policy's {policyFolder.Config.VocabSize}; the reward model must share the policy's tokenizer");
             run.Progress.Message($"{Name}: {promptIds.Count} prompts, {ptx?.Count ?? 0} ptx blocks, response end id {policyFolder.ResponseEndId}, " +
