@@ -9,7 +9,8 @@ namespace RlhfSharp.Models;
 /// the forward runs without recording the graph and keeps only the block's input; the backward runs the block again with
 /// the graph on and back-propagates through that, as PyTorch's reentrant <c>torch.utils.checkpoint</c> does. Activation
 /// memory per block drops from everything the block saves for backward to its [B,T,C] input, for one extra forward.
-/// The CPU generator is restored for the recomputation, so dropout (LoRA's) draws the same mask both times.
+/// The CPU generator is restored for the recomputation, so dropout (LoRA's) draws the same mask both times; a CUDA
+/// generator is not (TorchSharp 0.107 exposes no CUDA generator state), so on a GPU use lora_dropout 0 with it.
 /// Parameters get their gradients from the nested backward; the block's input must require grad for the backward to
 /// run at all, so an input that does not (frozen embeddings under LoRA) is made to.
 /// </summary>
