@@ -15,6 +15,13 @@ public abstract class Backbone : nn.Module
     /// <summary>input_ids [B,T], mask [B,S] or null, cache or null -> hidden [B,T,C] (in the weights' dtype).</summary>
     public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask, KvCache? cache);
 
+    /// <summary>Recompute each block's forward during backward instead of keeping its activations
+    /// (<see cref="BlockCheckpoint"/>); applies only while gradients are recorded and no KV cache is used.</summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Whether this forward checkpoints its blocks.</summary>
+    protected bool Checkpointing(KvCache? cache) => GradientCheckpointing && cache is null && torch.is_grad_enabled();
+
     /// <summary>Token embedding matrix [V,C]; a tied LM head reuses it.</summary>
     public abstract Tensor EmbeddingWeight { get; }
 

@@ -173,7 +173,15 @@ public sealed class Gpt2Backbone : Backbone
         var dtype = wte.weight!.dtype;
         var attention = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, null, dtype, inputIds.device);
         var x = wte.forward(inputIds) + wpe.forward(attention.Positions);                      // [B,T,C]
-        for (int i = 0; i < h.Count; i++) x = h[i].Forward(x, attention, cache, i);
+        bool recompute = Checkpointing(cache);
+        for (int i = 0; i < h.Count; i++)
+        {
+            var block = h[i]; int layer = i;
+            x = recompute
+                ? BlockCheckpoint.Run(x, [attention.Positions, attention.Bias],
+                    (xin, kept) => block.Forward(xin, attention with { Positions = kept[0]!, Bias = kept[1] }, null, layer))
+                : block.Forward(x, attention, cache, i);
+        }
         return ln_f.forward(x);
     }
 }

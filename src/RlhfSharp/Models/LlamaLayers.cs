@@ -163,7 +163,15 @@ public sealed class LlamaBackbone : Backbone
         var attention = AttentionInputs.Build(attentionMask, cache?.Length ?? 0, B, T, _slidingWindow, dtype, inputIds.device);
         var (cos, sin) = _rope.CosSin(attention.Positions, dtype);                          // [B,1,T,D]
         var x = embed_tokens.forward(inputIds);                                      // [B,T,C]
-        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, attention, cos, sin, cache, i);
+        bool recompute = Checkpointing(cache);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var block = layers[i]; int layer = i;
+            x = recompute
+                ? BlockCheckpoint.Run(x, [attention.Positions, attention.Bias, cos, sin],
+                    (xin, kept) => block.Forward(xin, attention with { Positions = kept[0]!, Bias = kept[1] }, kept[2]!, kept[3]!, null, layer))
+                : block.Forward(x, attention, cos, sin, cache, i);
+        }
         return norm.forward(x);
     }
 }

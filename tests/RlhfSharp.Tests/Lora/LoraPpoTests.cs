@@ -76,3 +76,30 @@ public class LoraPpoTests
         Assert.Equal("lora_r", e.Key);
     }
 }
+
+[Collection(GlobalRngCollection.Name)]
+public class Bf16PpoTests
+{
+    [Fact]
+    public void Bf16LoraPpoKeepsFloat32AdaptersAndResumesBitwise()
+    {
+        var cfg = TinyPpo.BaseConfig with { Iterations = 4, SaveEvery = 2, Dtype = Precision.Bf16, Lora = new LoraConfig { Rank = 4 } };
+        PpoTrainer Trainer(PpoConfig c)
+        {
+            var policy = TinyPpo.Policy(0);
+            policy.to(TorchSharp.torch.ScalarType.BFloat16);
+            var adapters = c.Lora.Attach(policy, "ppo", c.Seed)!;
+            Assert.All(adapters.Entries, e => Assert.Equal(TorchSharp.torch.ScalarType.Float32, e.Adapter.lora_A.dtype));
+            TorchSharp.torch.manual_seed((long)c.Seed);
+            return new PpoTrainer(c, new PpoModels(policy, policy, new FunctionRewardScorer(TinyPpo.CountReward), null, adapters),
+                TinyPpo.Prompts(64, 1), null, TinyPpo.Eos, TinyPpo.Pad);
+        }
+        using var a = new TempDir(); using var b = new TempDir();
+        using (var t = Trainer(cfg)) { var last = t.Train(a.Path, null); Assert.True(double.IsFinite(last["kl"])); }
+        using (var t = Trainer(cfg with { Iterations = 2 })) t.Train(b.Path, null);
+        using (var t = Trainer(cfg)) t.Train(b.Path, null, resume: true);
+        string Latest(string output) => CheckpointStore.LoadLatest(Path.Combine(output, "checkpoints"))!.Folder;
+        CheckpointComparison.AssertIdentical(Latest(a.Path), Latest(b.Path));
+        Assert.Contains("bfloat16", File.ReadAllText(Path.Combine(a.Path, "config.json")));
+    }
+}

@@ -20,7 +20,8 @@ public sealed class LoraAdapters : IDisposable
     /// <summary>One adapted projection: its module path in the HF model (e.g. <c>model.layers.0.self_attn.q_proj</c>).</summary>
     public sealed record Entry(string Path, Projection Projection, LowRankAdapter Adapter);
 
-    readonly Dictionary<Parameter, bool> _requiresGradBefore = new(ReferenceEqualityComparer.Instance);
+    // By name: moving the model to another dtype or device replaces its Parameter objects.
+    readonly Dictionary<string, bool> _requiresGradBefore = [];
     bool _detached;
 
     /// <summary>The model the adapters sit in.</summary>
@@ -39,7 +40,7 @@ public sealed class LoraAdapters : IDisposable
 
     /// <summary>
     /// Attaches fresh adapters (A drawn from the torch generator, B zero) to the projections <paramref name="options"/>
-    /// targets, in the weights' dtype and device, and freezes every base weight; a scalar head's <c>score</c> stays
+    /// targets, in the weights' dtype (float32 for bf16/fp16 weights) and device, and freezes every base weight; a scalar head's <c>score</c> stays
     /// trainable. Throws <see cref="ArgumentException"/> naming a target that matches no projection.
     /// </summary>
     public static LoraAdapters Attach(HfModel model, LoraOptions options)
@@ -58,8 +59,9 @@ public sealed class LoraAdapters : IDisposable
         {
             if (module is not Projection p || !isTarget(path)) continue;
             if (p.Adapter is not null) throw new InvalidOperationException($"{path} already has a LoRA adapter");
-            var adapter = new LowRankAdapter(p.InFeatures, p.OutFeatures, options.Rank, options.Scaling, options.Dropout,
-                p.Weight.dtype, p.Weight.device);
+            // Half-precision bases get float32 adapters (mixed precision: the trained weights stay float32).
+            var dtype = p.Weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : p.Weight.dtype;
+            var adapter = new LowRankAdapter(p.InFeatures, p.OutFeatures, options.Rank, options.Scaling, options.Dropout, dtype, p.Weight.device);
             p.Adapter = adapter;
             entries.Add(new Entry(path, p, adapter));
         }
@@ -68,7 +70,7 @@ public sealed class LoraAdapters : IDisposable
         var result = new LoraAdapters(model, options, entries, head);
         foreach (var (name, param) in model.named_parameters())
         {
-            result._requiresGradBefore[param] = param.requires_grad;
+            result._requiresGradBefore[name] = param.requires_grad;
             param.requires_grad = head && name == "score.weight";
         }
         return result;
@@ -130,13 +132,14 @@ public sealed class LoraAdapters : IDisposable
     public void Unload()
     {
         ThrowIfDetached();
+        _detached = true;
         foreach (var e in Entries)
         {
             e.Projection.Adapter = null;
             e.Adapter.Dispose();
         }
-        foreach (var (param, requiresGrad) in _requiresGradBefore) param.requires_grad = requiresGrad;
-        _detached = true;
+        foreach (var (name, param) in Model.named_parameters())
+            if (_requiresGradBefore.TryGetValue(name, out var requiresGrad)) param.requires_grad = requiresGrad;
     }
 
     void ThrowIfDetached()

@@ -22,7 +22,8 @@ namespace RlhfSharp.Training.Core;
 /// gradient this step is updated with a zero gradient. If something replaces a parameter or a gradient
 /// tensor (<c>module.zero_grad()</c>, <c>load_state_dict</c> into new tensors, <c>create_graph</c>), the
 /// next step notices and copies it back into the buffers, so results stay correct, only slower.
-/// Moments have the parameter's dtype, as in PyTorch.
+/// Moments have the parameter's dtype, as in PyTorch, unless <see cref="AdamWOptions.MasterWeights"/> asks for float32
+/// master weights and moments for half-precision parameters (mixed precision).
 /// </summary>
 public sealed partial class AdamW : IDisposable
 {
@@ -45,6 +46,8 @@ public sealed partial class AdamW : IDisposable
         public readonly List<Slot> Slots = [];
         public long Numel, DecayNumel;
         public Tensor Params = null!, Grads = null!, ExpAvg = null!, ExpAvgSq = null!, Scratch = null!;
+        // Mixed precision only: float32 master weights [Numel] and a float32 copy of the gradients; null otherwise.
+        public Tensor? Master, WideGrads;
         public IntPtr ParamsPtr, GradsPtr;
     }
 
@@ -107,15 +110,20 @@ public sealed partial class AdamW : IDisposable
                 bucket.Numel += slot.Numel;
                 if (d) bucket.DecayNumel += slot.Numel;
             }
-            Allocate(bucket);
+            Allocate(bucket, Options.MasterWeights && IsHalf(bucket.Dtype));
             _buckets.Add(bucket);
         }
     }
 
-    void Allocate(Bucket bucket)
+    static bool IsHalf(ScalarType t) => t is ScalarType.BFloat16 or ScalarType.Float16;
+
+    void Allocate(Bucket bucket, bool master)
     {
-        Tensor Flat() => zeros(bucket.Numel, dtype: bucket.Dtype, device: bucket.Device).DetachFromDisposeScope();
-        bucket.Params = Flat(); bucket.Grads = Flat(); bucket.ExpAvg = Flat(); bucket.ExpAvgSq = Flat(); bucket.Scratch = Flat();
+        Tensor Flat(ScalarType dtype) => zeros(bucket.Numel, dtype: dtype, device: bucket.Device).DetachFromDisposeScope();
+        var state = master ? ScalarType.Float32 : bucket.Dtype;   // the dtype of the update's arithmetic
+        bucket.Params = Flat(bucket.Dtype); bucket.Grads = Flat(bucket.Dtype);
+        bucket.ExpAvg = Flat(state); bucket.ExpAvgSq = Flat(state); bucket.Scratch = Flat(state);
+        if (master) { bucket.Master = Flat(ScalarType.Float32); bucket.WideGrads = Flat(ScalarType.Float32); }
         bucket.ParamsPtr = StoragePtr(bucket.Params);
         bucket.GradsPtr = StoragePtr(bucket.Grads);
         foreach (var s in bucket.Slots)
@@ -127,11 +135,15 @@ public sealed partial class AdamW : IDisposable
         }
     }
 
+    // The master copy starts from the parameter's values (exact: every half value is a float32 value).
+    static void RefreshMaster(Slot s) => s.Bucket.Master?.narrow(0, s.Offset, s.Numel).copy_(s.Bucket.Params.narrow(0, s.Offset, s.Numel));
+
     // Copies the parameter's current values into its slice, then makes the parameter a view of that slice.
     static void AdoptParam(Slot slot)
     {
         slot.ParamView.copy_(slot.Param);
         slot.Param.set_(slot.ParamView);
+        RefreshMaster(slot);
     }
 
     /// <summary>Zeroes all gradients (one kernel per bucket) and re-attaches the gradient views.</summary>
@@ -178,13 +190,17 @@ public sealed partial class AdamW : IDisposable
         double bc2Sqrt = Math.Sqrt(1 - Math.Pow(b2, StepCount));
         foreach (var b in _buckets)
         {
-            if (wd != 0 && b.DecayNumel > 0) b.Params.narrow(0, 0, b.DecayNumel).mul_(1 - lr * wd);
-            b.ExpAvg.mul_(b1).add_(b.Grads, alpha: 1 - b1);
-            b.ExpAvgSq.mul_(b2).addcmul_(b.Grads, b.Grads, value: 1 - b2);
+            // Mixed precision: the update runs on the float32 master copy with float32 gradients, then rounds into the weights.
+            var param = b.Master ?? b.Params;
+            var grad = b.WideGrads?.copy_(b.Grads) ?? b.Grads;
+            if (wd != 0 && b.DecayNumel > 0) param.narrow(0, 0, b.DecayNumel).mul_(1 - lr * wd);
+            b.ExpAvg.mul_(b1).add_(grad, alpha: 1 - b1);
+            b.ExpAvgSq.mul_(b2).addcmul_(grad, grad, value: 1 - b2);
             // m_hat / (sqrt(v_hat) + eps) = (sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2)): one kernel fewer
             // than dividing sqrt(v) by sqrt(bc2); equal up to rounding.
             b.Scratch.copy_(b.ExpAvgSq).sqrt_().add_(eps * bc2Sqrt);
-            b.Params.addcdiv_(b.ExpAvg, b.Scratch, value: -lr * bc2Sqrt / bc1);
+            param.addcdiv_(b.ExpAvg, b.Scratch, value: -lr * bc2Sqrt / bc1);
+            if (b.Master is not null) b.Params.copy_(b.Master);
         }
     }
 
@@ -215,6 +231,9 @@ public sealed partial class AdamW : IDisposable
     /// <summary>The flat gradient buffer of one bucket (a model in one dtype on one device has one); for diagnostics.</summary>
     public Tensor FlatGrad(int bucket = 0) { Sync(); return _buckets[bucket].Grads; }
 
+    /// <summary>The float32 master weights of one bucket under mixed precision, or null; for diagnostics.</summary>
+    public Tensor? FlatMaster(int bucket = 0) => _buckets[bucket].Master;
+
     static bool IsViewOf(Tensor t, IntPtr storage, long offset) =>
         t.storage_offset() == offset && StoragePtr(t) == storage;
 
@@ -237,6 +256,7 @@ public sealed partial class AdamW : IDisposable
         {
             // Parameters keep their (shared) storage alive; only our handles go.
             b.Params.Dispose(); b.Grads.Dispose(); b.ExpAvg.Dispose(); b.ExpAvgSq.Dispose(); b.Scratch.Dispose();
+            b.Master?.Dispose(); b.WideGrads?.Dispose();
         }
     }
 }

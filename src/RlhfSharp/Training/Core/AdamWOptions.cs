@@ -19,6 +19,14 @@ public sealed record AdamWOptions
     /// <summary>Decoupled weight decay (Loshchilov &amp; Hutter 2019), applied only to the decay group.</summary>
     public double WeightDecay { get; init; } = 1e-2;
 
+    /// <summary>
+    /// Mixed precision (Micikevicius et al. 2018): for bf16/fp16 parameters, keep a float32 master copy and float32
+    /// moments, update those, and write the rounded result back into the half-precision weights. Without it a half
+    /// weight takes the update in its own precision, and steps below half an ulp (lr 1e-5 on a weight of 1: bf16's ulp
+    /// there is 2^-7) are lost. No effect on float32 parameters. Default off (PyTorch's AdamW on half parameters).
+    /// </summary>
+    public bool MasterWeights { get; init; }
+
     /// <summary>Throws a <see cref="UserError"/> naming the first value out of range.</summary>
     public void Validate()
     {

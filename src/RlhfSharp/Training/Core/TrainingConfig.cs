@@ -47,9 +47,19 @@ public sealed record TrainingConfig
     public int KeepCheckpoints { get; init; } = 3;
     /// <summary>Seed of initialisation (fresh weights, a new score head) and data order (default 1337, nanoGPT's).</summary>
     public ulong Seed { get; init; } = 1337;   // nanoGPT's seed
+    /// <summary>Weights and activations: "fp32" (default) or "bf16" (mixed precision: bf16 weights, float32 master
+    /// weights and AdamW moments, log-softmax, losses and reductions in float32).</summary>
+    public string Dtype { get; init; } = Precision.Fp32;
+
+    /// <summary>Recompute each transformer block's forward during backward instead of storing its activations
+    /// (Chen et al. 2016; see <see cref="Models.BlockCheckpoint"/>): less memory, one more forward per step.</summary>
+    public bool GradientCheckpointing { get; init; }
+
+    /// <summary>The weights' dtype <see cref="Dtype"/> names.</summary>
+    public TorchSharp.torch.ScalarType WeightDtype => Precision.Parse(Dtype);
 
     /// <summary>The AdamW settings of this config (lr, betas, eps, weight decay).</summary>
-    public AdamWOptions Optimizer => new() { Lr = Lr, Beta1 = Beta1, Beta2 = Beta2, Eps = Eps, WeightDecay = WeightDecay };
+    public AdamWOptions Optimizer => new() { Lr = Lr, Beta1 = Beta1, Beta2 = Beta2, Eps = Eps, WeightDecay = WeightDecay, MasterWeights = Dtype == Precision.Bf16 };
 
     /// <summary>The warmup of a run of <paramref name="totalSteps"/>: the absolute steps if given, else the ratio.</summary>
     public long WarmupFor(long totalSteps) =>

@@ -33,6 +33,8 @@ public static class TrainingSettings
         yield return Make("eval_every", "STEPS", "Evaluate on the eval data every N steps and at the end; 0 = only at the end.", t => t.EvalInterval, (t, v) => t with { EvalInterval = v }, Rules.AtLeast(0L));
         yield return Make("save_every", "STEPS", "Checkpoint every N steps and at the end; 0 = only at the end.", t => t.SaveInterval, (t, v) => t with { SaveInterval = v }, Rules.AtLeast(0L));
         yield return Make("log_every", "STEPS", "Log metrics every N steps.", t => t.LogInterval, (t, v) => t with { LogInterval = v }, Rules.AtLeast(1L));
+        yield return Make("dtype", "DTYPE", Precision.Help, t => t.Dtype, (t, v) => t with { Dtype = v }, Precision.Rule);
+        yield return Make("gradient_checkpointing", "BOOL", "Recompute each block's forward during backward instead of keeping its activations (Chen et al. 2016): less memory, about one more forward pass per step; gradients unchanged.", t => t.GradientCheckpointing, (t, v) => t with { GradientCheckpointing = v });
         yield return Make("keep_checkpoints", "N", "Checkpoints kept in output/checkpoints.", t => t.KeepCheckpoints, (t, v) => t with { KeepCheckpoints = v }, Rules.AtLeast(1));
     }
 

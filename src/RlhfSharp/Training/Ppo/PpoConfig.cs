@@ -103,9 +103,9 @@ public sealed record PpoConfig
     public ulong Seed { get; init; } = 1;
 
     /// <summary>AdamW options of the policy: <see cref="PolicyLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps.</summary>
-    public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay };
+    public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay, MasterWeights = Dtype == Precision.Bf16 };
     /// <summary>AdamW options of the value model or head: <see cref="ValueLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps.</summary>
-    public AdamWOptions ValueOptimizer => new() { Lr = ValueLr, WeightDecay = WeightDecay };
+    public AdamWOptions ValueOptimizer => new() { Lr = ValueLr, WeightDecay = WeightDecay, MasterWeights = Dtype == Precision.Bf16 };
 
     /// <summary>Throws a <see cref="ConfigError"/> naming the first key that breaks its rule.</summary>
     public void Validate() => Schema.Validate(this);
@@ -113,6 +113,12 @@ public sealed record PpoConfig
     /// <summary>LoRA adapters on the policy when <c>lora_r</c> &gt; 0: only they (and a shared-trunk value head) train, and
     /// the reference is the policy with its adapters switched off, so no second copy of the weights is held.</summary>
     public LoraConfig Lora { get; init; } = new();
+
+    /// <summary>The trained models' weights (policy, value model or head): fp32, or bf16 mixed precision (see <see cref="Precision"/>).</summary>
+    public string Dtype { get; init; } = Precision.Fp32;
+
+    /// <summary>Recompute the trained models' blocks during backward (Chen et al. 2016) instead of storing their activations.</summary>
+    public bool GradientCheckpointing { get; init; }
 
     // Why PPO refuses truncated sampling: the ratio and the KL penalty are computed under the full softmax, so tokens
     // must be drawn from it; under top-k/top-p the sampled token's probability is not the one the ratio uses, and the
@@ -158,6 +164,8 @@ public sealed record PpoConfig
         .Add("keep_checkpoints", "N", "Checkpoints kept in output/checkpoints.", null, c => c.KeepCheckpoints, (c, v) => c with { KeepCheckpoints = v }, Rules.AtLeast(1))
         .Add("seed", "N", "Seed of sampling, minibatch order, prompt order and a shared value head.", null, c => c.Seed, (c, v) => c with { Seed = v })
         .Rule("mini_batch_size", c => c.RolloutBatchSize % c.MiniBatchSize == 0 ? null : $"must divide rollout_batch_size ({c.RolloutBatchSize}), got {c.MiniBatchSize}")
+        .Add("gradient_checkpointing", "BOOL", "Recompute each block's forward during backward instead of keeping its activations (Chen et al. 2016): less memory, about one more forward pass per update; gradients unchanged.", null, c => c.GradientCheckpointing, (c, v) => c with { GradientCheckpointing = v })
+        .Add("dtype", "DTYPE", Precision.Help, null, c => c.Dtype, (c, v) => c with { Dtype = v }, Precision.Rule)
         .AddRange(LoraSettings.For<PpoConfig>(c => c.Lora, (c, l) => c with { Lora = l }))
         .Build();
 }

@@ -47,11 +47,12 @@ public static class PpoPhase
         ScalarHeadModel? reward = null, value = null;
         try
         {
-            policy = policyFolder.LoadCausalLM(device);
+            var trainedDtype = Precision.Parse(config.Dtype);
+            policy = policyFolder.LoadCausalLM(device, trainedDtype);
             // LoRA: the reference is the policy with its adapters off (no second copy of the weights).
             reference = config.Lora.Enabled ? policy : policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
             reward = RlPrompts.LoadRewardModel(sources.RewardFolder, policyFolder, frozenDevice, frozenDtype);
-            if (config.ValueModel == ValueModelKind.FromReward) value = HfModelLoader.LoadScalarHead(sources.RewardFolder, device);
+            if (config.ValueModel == ValueModelKind.FromReward) value = HfModelLoader.LoadScalarHead(sources.RewardFolder, device, trainedDtype);
             run.Progress.Message($"{Name}: {promptIds.Count} prompts, {ptx?.Count ?? 0} ptx blocks, response end id {policyFolder.ResponseEndId}, " +
                                  $"pad id {policyFolder.PadId}, value model {PpoConfig.Schema.Find("value_model")!.Format(config)}");
             using var adapters = config.Lora.Attach(policy, Name, config.Seed);

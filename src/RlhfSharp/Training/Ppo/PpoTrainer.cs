@@ -77,6 +77,14 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         (this.config, this.models, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
         device = models.Policy.Device;
 
+        if (config.Dtype == Precision.Bf16)
+        {
+            // Mixed precision: bf16 trained weights (the optimizers keep float32 masters); LoRA adapters stay float32.
+            if (models.Policy.Dtype != ScalarType.BFloat16) models.Policy.to(ScalarType.BFloat16);
+            if (models.Value is { } v && v.Dtype != ScalarType.BFloat16) v.to(ScalarType.BFloat16);
+        }
+        models.Policy.Backbone.GradientCheckpointing = config.GradientCheckpointing;
+        if (models.Value is not null) models.Value.Backbone.GradientCheckpointing = config.GradientCheckpointing;
         Freeze(models.Reference);
         if (models.Reward is ModelRewardScorer rm) Freeze(rm.Model);
         models.Policy.eval();   // no dropout anywhere in PPO (N-details: dropout makes logprobs of the same tokens disagree)

@@ -4,6 +4,7 @@ using RlhfSharp.Models;
 using RlhfSharp.Models.Lora;
 using RlhfSharp.Tokenization;
 using RlhfSharp.Training.Core;
+using TorchSharp;
 using static TorchSharp.torch;
 using AdamW = RlhfSharp.Training.Core.AdamW;
 
@@ -70,6 +71,10 @@ public static class SupervisedLoop
         Directory.CreateDirectory(run.OutputDir);
 
         var model = run.Model;
+        // bf16: the weights move to bf16 here (LoRA adapters, not part of the module tree, stay float32); the optimizer
+        // keeps float32 master weights (TrainingConfig.Optimizer sets MasterWeights).
+        model.Backbone.GradientCheckpointing = t.GradientCheckpointing;
+        if (t.Dtype == Precision.Bf16 && model.Dtype != ScalarType.BFloat16) model.to(ScalarType.BFloat16);
         using var optimizer = run.Adapters is { } lora ? new AdamW(lora.NamedParameters(), t.Optimizer) : new AdamW(model, t.Optimizer);
         var schedule = t.LrScheduleFor(total);
         var sampler = new EpochSampler(task.ExampleCount, t.Seed);
