@@ -128,6 +128,14 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
                 StageRun("rm"));
         });
 
+        // The RL prompts, and the gold reward of a rollout (each row's prompt index, G rows per prompt in GRPO/RLOO):
+        // watched in every RL phase, never optimised.
+        var rlPrompts = rlQuestions.Select(q => new Prompt(q.Prompt)).ToList();
+        IReadOnlyDictionary<string, double> GoldOfRollout(long[] promptIndices, int[][] responses) => new Dictionary<string, double>
+        {
+            ["gold/reward_mean"] = promptIndices.Select((p, i) => FactWorld.Gold(rlQuestions[(int)p], evaluator.Decode(responses[i]))).Average(),
+        };
+
         // 5. PPO-ptx against the reward model, with the gold reward watched (never optimised).
         Phase("ppo", () =>
         {
@@ -140,21 +148,12 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
             PpoPhase.Run(config, new PpoSources
             {
                 PolicyFolder = Models("sft"), RewardFolder = Models("rm"),
-                Prompts = rlQuestions.Select(q => new Prompt(q.Prompt)).ToList(), PtxDocuments = corpus,
-                RolloutMetrics = (promptIndices, responses) => new Dictionary<string, double>
-                {
-                    ["gold/reward_mean"] = promptIndices.Select((p, i) => FactWorld.Gold(rlQuestions[(int)p], evaluator.Decode(responses[i]))).Average(),
-                },
+                Prompts = rlPrompts, PtxDocuments = corpus, RolloutMetrics = GoldOfRollout,
             }, StageRun("ppo"));
         });
 
         // 6. GRPO and RLOO against the same reward model: the critic-free methods, with as many responses per iteration
-        // as PPO and the gold reward watched the same way (each prompt index is a row's prompt; G rows per prompt).
-        var rlPrompts = rlQuestions.Select(q => new Prompt(q.Prompt)).ToList();
-        IReadOnlyDictionary<string, double> GoldOfRollout(long[] promptIndices, int[][] responses) => new Dictionary<string, double>
-        {
-            ["gold/reward_mean"] = promptIndices.Select((p, i) => FactWorld.Gold(rlQuestions[(int)p], evaluator.Decode(responses[i]))).Average(),
-        };
+        // as PPO and the gold reward watched the same way.
         CriticFreeSettings CriticFree(int iterations, int promptsPerIteration) => new()
         {
             Iterations = iterations, PromptsPerIteration = promptsPerIteration, MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature,

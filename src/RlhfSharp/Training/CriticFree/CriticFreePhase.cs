@@ -31,7 +31,6 @@ static class CriticFreePhase
 
         var prompts = RlPrompts.Prepare(phase, sources.Prompts, policyFolder, settings.MaxNewTokens, Note);
         settings = settings with { MaxNewTokens = prompts.MaxNewTokens };
-        var keptIndex = prompts.SourceIndex;
 
         var frozenDevice = sources.FrozenDevice is null ? device : DeviceSetup.Resolve(sources.FrozenDevice);
         var frozenDtype = ModelFolder.ParseDtype(settings.FrozenDtype);
@@ -47,7 +46,7 @@ static class CriticFreePhase
                 reward = RlPrompts.LoadRewardModel(sources.RewardFolder, policyFolder, frozenDevice, frozenDtype);
                 terms.Add(new RewardTerm("reward_model", new ModelRewardScorer(reward), weights[0]));
             }
-            var answers = keptIndex.Select(i => sources.Prompts[i].Answer ?? "").ToList();
+            var answers = prompts.SourceIndex.Select(i => sources.Prompts[i].Answer ?? "").ToList();
             int endId = policyFolder.ResponseEndId;
             string Decode(int[] ids) => policyFolder.Tokenizer.Decode(ids.Length > 0 && ids[^1] == endId ? ids[..^1] : ids, skipSpecialTokens: true);
             foreach (var kind in functions)
@@ -58,9 +57,7 @@ static class CriticFreePhase
             using var trainer = new CriticFreeTrainer(settings, objective, new CriticFreeModels(policy, reference, terms),
                 prompts.PromptIds, endId, policyFolder.PadId)
             {
-                ExtraMetrics = sources.RolloutMetrics is { } metrics
-                    ? (indices, responses) => metrics(indices.Select(i => (long)keptIndex[(int)i]).ToArray(), responses)
-                    : null,
+                ExtraMetrics = prompts.InSourceIndices(sources.RolloutMetrics),
             };
             var last = trainer.Train(run.Output, policyFolder.Path, run.Progress, resume, run.Cancellation);
             return new PhaseResult

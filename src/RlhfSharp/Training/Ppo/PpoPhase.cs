@@ -37,7 +37,6 @@ public static class PpoPhase
 
         var prompts = RlPrompts.Prepare(Name, sources.Prompts, policyFolder, config.MaxNewTokens, Note);
         config = config with { MaxNewTokens = prompts.MaxNewTokens };
-        var keptIndex = prompts.SourceIndex;
         var promptIds = prompts.PromptIds;
         var ptx = PtxBlocks(config, sources, policyFolder);
 
@@ -60,9 +59,7 @@ public static class PpoPhase
             using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value, adapters),
                 promptIds, ptx, policyFolder.ResponseEndId, policyFolder.PadId)
             {
-                ExtraMetrics = sources.RolloutMetrics is { } metrics
-                    ? (indices, responses) => metrics(indices.Select(i => (long)keptIndex[(int)i]).ToArray(), responses)
-                    : null,
+                ExtraMetrics = prompts.InSourceIndices(sources.RolloutMetrics),
             };
             var last = trainer.Train(run.Output, policyFolder.Path, run.Progress, resume, run.Cancellation);
             return new PhaseResult

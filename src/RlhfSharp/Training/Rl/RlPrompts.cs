@@ -10,7 +10,13 @@ namespace RlhfSharp.Training.Rl;
 /// <param name="MaxNewTokens">the response length (the configured one, or the default that fits).</param>
 /// <param name="PromptIds">rendered ids of every prompt that fits the context with <paramref name="MaxNewTokens"/>.</param>
 /// <param name="SourceIndex">for each kept prompt, its index in the sources' prompt list.</param>
-public sealed record RenderedPrompts(int MaxNewTokens, IReadOnlyList<IReadOnlyList<int>> PromptIds, IReadOnlyList<int> SourceIndex);
+public sealed record RenderedPrompts(int MaxNewTokens, IReadOnlyList<IReadOnlyList<int>> PromptIds, IReadOnlyList<int> SourceIndex)
+{
+    /// <summary>A per-rollout metrics callback that is given indices into the caller's prompts, wrapped so the trainer
+    /// can call it with indices into the kept prompts; null stays null.</summary>
+    public Func<long[], int[][], IReadOnlyDictionary<string, double>>? InSourceIndices(Func<long[], int[][], IReadOnlyDictionary<string, double>>? metrics) =>
+        metrics is null ? null : (indices, responses) => metrics(indices.Select(i => (long)SourceIndex[(int)i]).ToArray(), responses);
+}
 
 /// <summary>
 /// What the RL phases (PPO, GRPO, RLOO) do with prompts before training: render them with the policy folder's chat
