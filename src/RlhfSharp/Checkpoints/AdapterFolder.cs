@@ -30,6 +30,10 @@ public static class AdapterFolder
         {
             AdapterConfigFile.Write(tmp, adapters, baseModel);
             SafetensorsFile.Save(Path.Combine(tmp, WeightsFile), adapters.NamedParameters().ToDictionary(p => p.Name, p => (Tensor)p.Param));
+            // A reward model's normalisation belongs to its head, which the adapter carries (PEFT ignores the extra file).
+            // A shift folded into the base (ln_f's bias) is not in the adapter, so base + adapter applies it at run time.
+            if (adapters.Model is ScalarHeadModel { Normalization: { } normalization })
+                ScoreNormalizationFile.Write(tmp, normalization with { ShiftInWeights = false });
             if (tokenizerSourceDir is not null)
                 foreach (var f in HfFolder.TokenizerFiles)
                     if (File.Exists(Path.Combine(tokenizerSourceDir, f))) File.Copy(Path.Combine(tokenizerSourceDir, f), Path.Combine(tmp, f));
@@ -49,6 +53,7 @@ public static class AdapterFolder
         try
         {
             LoadWeights(adapters, dir);
+            if (model is ScalarHeadModel head && ScoreNormalizationFile.Read(dir) is { } normalization) head.Normalization = normalization;
             return adapters;
         }
         catch

@@ -67,6 +67,52 @@ public class LoraPpoTests
         Assert.True(diff < 1e-5, $"merged vs base + adapter: {diff}, vs base: {moved}");
     }
 
+    /// <summary>A value model from the reward model, under LoRA: only its adapters and score head train (its base stays
+    /// frozen, so it needs no full optimizer state), resume is bitwise, and value/ holds the merged value model.</summary>
+    [Fact]
+    public void LoraValueModelTrainsAdaptersAndHeadOnlyAndResumesBitwise()
+    {
+        var cfg = Config with { ValueModel = ValueModelKind.FromReward, SaveEvery = 2 };
+        ScalarHeadModel? lastValue = null;
+        PpoTrainer Trainer(PpoConfig c)
+        {
+            var policy = TinyPpo.Policy(0);
+            var adapters = c.Lora.Attach(policy, "ppo", c.Seed);
+            torch.manual_seed(100);
+            var value = ModelFactory.CreateScalarHead(TinyPpo.Config);
+            lastValue = value;
+            var valueAdapters = c.Lora.Attach(value, "ppo", c.Seed + 1);
+            torch.manual_seed((long)c.Seed);
+            return new PpoTrainer(c, new PpoModels(policy, policy, new FunctionRewardScorer(TinyPpo.CountReward), value, adapters, valueAdapters),
+                TinyPpo.Prompts(64, 1), null, TinyPpo.Eos, TinyPpo.Pad);
+        }
+
+        using var a = new TempDir(); using var b = new TempDir();
+        Dictionary<string, float[]> valueBefore, valueAfter;
+        float[] headBefore;
+        using (var t = Trainer(cfg))
+        {
+            valueBefore = TinyModels.Snapshot(lastValue!);
+            headBefore = valueBefore["score.weight"];
+            t.Step(); t.Step();
+            valueAfter = TinyModels.Snapshot(lastValue!);
+        }
+        foreach (var (name, values) in valueBefore)
+            if (name == "score.weight") Assert.False(values.SequenceEqual(valueAfter[name]), "the value head did not train");
+            else Assert.True(values.SequenceEqual(valueAfter[name]), $"value base weight {name} changed but is frozen");
+
+        using (var t = Trainer(cfg)) t.Train(a.Path, null);
+        using (var t = Trainer(cfg with { Iterations = 2 })) t.Train(b.Path, null);
+        using (var t = Trainer(cfg)) { t.Train(b.Path, null, resume: true); Assert.Equal(4, t.Iteration); }
+        string Latest(string output) => CheckpointStore.LoadLatest(Path.Combine(output, "checkpoints"))!.Folder;
+        CheckpointComparison.AssertIdentical(Latest(a.Path), Latest(b.Path));
+        // The checkpoint keeps the value model as a PEFT adapter (adapters + head), not a full copy.
+        Assert.True(AdapterFolder.IsAdapter(Path.Combine(Latest(a.Path), "models", "value")));
+        // value/ is the merged value model: its base moved (adapters folded in) and it loads as a plain scalar-head model.
+        var merged = HfModelLoader.LoadScalarHead(Path.Combine(a.Path, "value"));
+        Assert.False(TinyModels.Snapshot(merged)["score.weight"].SequenceEqual(headBefore));
+    }
+
     [Fact]
     public void LoraRIsCheckedAgainstTheAdaptersGiven()
     {

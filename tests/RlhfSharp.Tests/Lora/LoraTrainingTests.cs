@@ -113,6 +113,35 @@ public sealed class LoraTrainingTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(b.Path, "adapter", "adapter_config.json")));
     }
 
+    /// <summary>A normalised LoRA reward model's adapter carries the normalisation of its head: base + adapter scores
+    /// exactly what the merged output folder scores.</summary>
+    [Fact]
+    public void LoraRewardAdapterCarriesTheRewardNormalization()
+    {
+        var pairs = TinyModels.MarkerPairs(32, 3);
+        var config = new RewardConfig
+        {
+            Training = TinyModels.Fast(4), BatchSize = 4, Lora = new LoraConfig { Rank = 2, Dropout = 0 }, NormalizeRewards = true, NormalizeSamples = 16,
+        };
+        using var a = new TempDir();
+        RewardTrainer.Run(config, TinyModels.Rm(8), Tok, Format, pairs, null, a.Path);
+        var adapterDir = Path.Combine(a.Path, "adapter");
+        // GPT-2 folds the shift into ln_f's bias, a base weight: the adapter's copy applies it at run time instead.
+        Assert.Contains("\"shift_in_weights\": true", File.ReadAllText(Path.Combine(a.Path, "reward_normalization.json")));
+        Assert.Contains("\"shift_in_weights\": false", File.ReadAllText(Path.Combine(adapterDir, "reward_normalization.json")));
+
+        var merged = HfModelLoader.LoadScalarHead(a.Path);
+        var withAdapter = TinyModels.Rm(8);
+        using var loaded = AdapterFolder.Load(withAdapter, adapterDir);
+        Assert.NotNull(withAdapter.Normalization);
+        withAdapter.eval(); merged.eval();
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var ids = torch.tensor(new long[] { 3, 5, 7, 9 }).unsqueeze(0);
+        double diff = (merged.Score(ids) - withAdapter.Score(ids)).abs().max().item<float>();
+        Assert.True(diff < 1e-5, $"merged vs base + adapter score: {diff}");
+    }
+
     [Fact]
     public void LoraDpoReferenceIsTheBaseWithAdaptersOff()
     {

@@ -24,6 +24,9 @@ public static class PpoPhase
     /// <summary>The phase's name: its output subfolder in a pipeline and its recipe section.</summary>
     public const string Name = "ppo";
 
+    /// <summary>The value model's adapters draw A from the seed plus this, so they do not start as the policy's.</summary>
+    const ulong ValueAdapterSeedOffset = 1;
+
     /// <summary>Validates <paramref name="config"/>, opens the folders and data of <paramref name="sources"/>, trains and writes the policy as an HF folder into <see cref="RunOptions.Output"/>.</summary>
     public static PhaseResult Run(PpoConfig config, PpoSources sources, RunOptions run)
     {
@@ -55,8 +58,10 @@ public static class PpoPhase
             run.Progress.Message($"{Name}: {promptIds.Count} prompts, {ptx?.Count ?? 0} ptx blocks, response end id {policyFolder.ResponseEndId}, " +
                                  $"pad id {policyFolder.PadId}, value model {PpoConfig.Schema.Find("value_model")!.Format(config)}");
             using var adapters = config.Lora.Attach(policy, Name, config.Seed);
+            // With LoRA the value model (a copy of the reward model) trains adapters and its head only, from a different draw of A.
+            using var valueAdapters = value is null ? null : config.Lora.Attach(value, Name, config.Seed + ValueAdapterSeedOffset);
             torch.manual_seed((long)config.Seed);   // the shared value head's initialisation (as without LoRA)
-            using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value, adapters),
+            using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value, adapters, valueAdapters),
                 promptIds, ptx, policyFolder.ResponseEndId, policyFolder.PadId)
             {
                 ExtraMetrics = prompts.InSourceIndices(sources.RolloutMetrics),

@@ -23,7 +23,8 @@ public sealed partial class PpoTrainer
             },
         };
         data.Models["policy"] = models.PolicyAdapters is { } lora ? dir => AdapterFolder.Save(lora, dir, null) : dir => HfModelSaver.Save(models.Policy, dir);
-        if (models.Value is not null && valueOpt is not null) data.Models["value"] = dir => HfModelSaver.Save(models.Value, dir);
+        if (models.Value is not null && valueOpt is not null)
+            data.Models["value"] = models.ValueAdapters is { } valueLora ? dir => AdapterFolder.Save(valueLora, dir, null) : dir => HfModelSaver.Save(models.Value, dir);
         if (valueHeadModule is not null) data.AddModule("value_head", valueHeadModule);
         data.Optimizers["policy"] = policyOpt;
         if (valueOpt is not null) data.Optimizers["value"] = valueOpt;
@@ -37,7 +38,11 @@ public sealed partial class PpoTrainer
         if (ckpt is null) return false;
         if (models.PolicyAdapters is { } lora) AdapterFolder.LoadWeights(lora, ckpt.ModelFolder("policy"));
         else HfModelLoader.LoadWeightsInto(models.Policy, ckpt.ModelFolder("policy"));
-        if (valueOpt is not null) HfModelLoader.LoadWeightsInto(models.Value!, ckpt.ModelFolder("value"));
+        if (valueOpt is not null)
+        {
+            if (models.ValueAdapters is { } valueLora) AdapterFolder.LoadWeights(valueLora, ckpt.ModelFolder("value"));
+            else HfModelLoader.LoadWeightsInto(models.Value!, ckpt.ModelFolder("value"));
+        }
         if (valueHeadModule is not null) ckpt.LoadModule("value_head", valueHeadModule);
         ckpt.LoadOptimizer("policy", policyOpt);
         if (valueOpt is not null) ckpt.LoadOptimizer("value", valueOpt);

@@ -36,7 +36,12 @@ public sealed partial class PpoTrainer
                 lora.MergeAndUnload();
             }
             HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
-            if (models.Value is not null && valueOpt is not null) HfModelSaver.Save(models.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
+            if (models.Value is not null && valueOpt is not null)
+            {
+                // The value model's adapters are kept merged, as the policy's: value/ is a plain HF folder either way.
+                models.ValueAdapters?.MergeAndUnload();
+                HfModelSaver.Save(models.Value, Path.Combine(outputDir, "value"), tokenizerSourceDir);
+            }
         }, progress, resume, cancellation);
         if (resumedFrom is not null) ResumedFromIteration = resumedFrom;
         return last;

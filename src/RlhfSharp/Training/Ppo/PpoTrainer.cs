@@ -17,9 +17,10 @@ namespace RlhfSharp.Training.Ppo;
 
 /// <summary>The models PPO-ptx works with. Reference and reward are frozen and may sit on another device or dtype.
 /// With LoRA (<paramref name="PolicyAdapters"/>), the reference may be the policy itself: it is then run with the
-/// adapters switched off.</summary>
+/// adapters switched off. With LoRA and a value model from the reward model, <paramref name="ValueAdapters"/> are the
+/// value model's adapters: only they and its score head train, so the value model needs no full optimizer state.</summary>
 public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScorer Reward, ScalarHeadModel? Value,
-    LoraAdapters? PolicyAdapters = null);
+    LoraAdapters? PolicyAdapters = null, LoraAdapters? ValueAdapters = null);
 
 /// <summary>
 /// PPO-ptx (InstructGPT §3.5): sample responses to prompts, score them with the reward model, penalise each token's
@@ -74,6 +75,8 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
             throw new UserError("ppo: value model 'from_reward' needs a value model (a copy of the reward model)");
         if (config.Lora.Enabled != (models.PolicyAdapters is not null))
             throw new Configuration.ConfigError("ppo", "lora_r", config.Lora.Enabled ? "is > 0 but the policy has no LoRA adapters (attach them with LoraConfig.Attach)" : "is 0 but the policy has LoRA adapters");
+        if (models.Value is not null && config.Lora.Enabled != (models.ValueAdapters is not null))
+            throw new Configuration.ConfigError("ppo", "lora_r", config.Lora.Enabled ? "is > 0 but the value model has no LoRA adapters (attach them with LoraConfig.Attach)" : "is 0 but the value model has LoRA adapters");
         (this.config, this.models, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
         device = models.Policy.Device;
 
@@ -100,7 +103,8 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
             policyParams.AddRange(valueHeadModule.named_parameters().Select(p => ("value_head." + p.name, p.parameter)));
         }
         policyOpt = new AdamW(policyParams, config.PolicyOptimizer);
-        if (config.ValueModel == ValueModelKind.FromReward) valueOpt = new AdamW(models.Value!, config.ValueOptimizer);
+        if (config.ValueModel == ValueModelKind.FromReward)
+            valueOpt = models.ValueAdapters is { } valueLora ? new AdamW(valueLora.NamedParameters(), config.ValueOptimizer) : new AdamW(models.Value!, config.ValueOptimizer);
 
         kl = config.KlTarget is double target ? new AdaptiveKlController(config.KlCoef, target, config.KlHorizon) : new FixedKlController(config.KlCoef);
         promptSampler = new EpochSampler(prompts.Count, config.Seed);
