@@ -19,9 +19,12 @@ public sealed record BenchOptions
     public int NewTokens { get; init; } = 64;
     public int[] GenBatches { get; init; } = [1, 32];
     public string Optimizer { get; init; } = "both";   // torch | flat | both
-    public string Only { get; init; } = "all";         // all | gen | train | ppo | logprobs | smoke | parity | resume | checks (all but gen/train run only when named)
+    public string Only { get; init; } = "all";         // all | gen | train | ppo | logprobs | smoke | parity | resume | checks | memory (all but gen/train run only when named)
     public string Fixtures { get; init; } = "";        // parity: the hf-tiny fixtures folder (default ../shared/fixtures/hf-tiny)
     public string Work { get; init; } = "";            // smoke, resume: where phase outputs go (default a temp folder)
+    public string Shape { get; init; } = "gpt2-small"; // memory: gpt2-small | qwen2-0.5b
+    public string Phase { get; init; } = "ppo";        // memory: sft | ppo
+    public string Fit { get; init; } = "fp32";         // memory: fp32 | bf16 | lora | lora-bf16-ckpt
 
     public static BenchOptions Parse(string[] args)
     {
@@ -50,13 +53,19 @@ public sealed record BenchOptions
                 "--only" => o with { Only = Next() },
                 "--fixtures" => o with { Fixtures = Next() },
                 "--work" => o with { Work = Next() },
+                "--shape" => o with { Shape = Next() },
+                "--phase" => o with { Phase = Next() },
+                "--fit" => o with { Fit = Next() },
                 _ => throw new ArgumentException($"unknown option {key}"),
             };
         }
         if (o.Dtype is not ("f32" or "bf16")) throw new ArgumentException("--dtype must be f32 or bf16");
         if (o.Optimizer is not ("torch" or "flat" or "both")) throw new ArgumentException("--optimizer must be torch, flat or both");
-        if (o.Only is not ("all" or "gen" or "train" or "ppo" or "logprobs" or "smoke" or "parity" or "resume" or "checks"))
-            throw new ArgumentException("--only must be all, gen, train, ppo, logprobs, smoke, parity, resume or checks");
+        if (o.Only is not ("all" or "gen" or "train" or "ppo" or "logprobs" or "smoke" or "parity" or "resume" or "checks" or "memory"))
+            throw new ArgumentException("--only must be all, gen, train, ppo, logprobs, smoke, parity, resume, checks or memory");
+        if (!MemoryBench.Shapes.Contains(o.Shape)) throw new ArgumentException($"--shape must be one of {string.Join(", ", MemoryBench.Shapes)}");
+        if (o.Phase is not ("sft" or "ppo")) throw new ArgumentException("--phase must be sft or ppo");
+        if (!MemoryBench.IsFit(o.Fit)) throw new ArgumentException($"--fit must be fp32 or a dash-joined set of bf16, lora and ckpt (the table's: {string.Join(", ", MemoryBench.Fits)})");
         if (o.Dim % o.Heads != 0) throw new ArgumentException("--dim must be a multiple of --heads");
         return o;
     }
@@ -65,5 +74,6 @@ public sealed record BenchOptions
         "dotnet run -c Release --project bench/RlhfSharp.Bench -- [--device cpu|cuda] [--layers 4] [--dim 256] [--heads 4] [--vocab 512]\n" +
         "    [--batch 8] [--seq 128] [--steps 10] [--warmup 3] [--dtype f32|bf16] [--prompt-len 16] [--new-tokens 64]\n" +
         "    [--gen-batches 1,32] [--optimizer torch|flat|both] [--only all|gen|train|ppo|logprobs|smoke|parity|resume|checks]\n" +
-        "    [--fixtures DIR (parity; default ../shared/fixtures/hf-tiny)] [--work DIR (smoke, resume; default a temp folder)]";
+        "    [--fixtures DIR (parity; default ../shared/fixtures/hf-tiny)] [--work DIR (smoke, resume; default a temp folder)]\n" +
+        "    [--only memory --shape gpt2-small|qwen2-0.5b --phase sft|ppo --fit fp32|bf16|lora|lora-bf16-ckpt (CPU peak RSS; bench/memory.sh runs the table)]";
 }

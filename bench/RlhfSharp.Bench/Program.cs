@@ -17,6 +17,18 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 }
 DeviceSetup.PreloadExternalLibTorch();
 var device = DeviceSetup.Resolve(o.Device);
+
+// Peak memory of one SFT step or PPO-ptx iteration at a named shape (bench/memory.sh runs one process per line).
+if (o.Only == "memory")
+{
+    if (device.type != DeviceType.CPU) { Console.Error.WriteLine("error: --only memory measures peak RSS on the CPU; TorchSharp 0.107 has no CUDA allocator statistics"); return 2; }
+    var m = MemoryBench.Run(o.Shape, o.Phase, o.Fit);
+    Console.WriteLine($"memory {o.Shape} {o.Phase} {o.Fit}: trained parameters {m.TrainedParameters:N0}, RSS after loading {m.LoadedRssBytes / 1e9:F2} GB, " +
+                      $"peak RSS {m.PeakRssBytes / 1e9:F2} GB, {m.Seconds:F0} s ({MemoryBench.Sizes(o.Phase)})");
+    if (MemoryBench.Phases.Count > 0) Console.WriteLine("  peak within: " + string.Join(", ", MemoryBench.Phases.Select(p => $"{p.Key} {p.Value / 1e9:F2} GB")));
+    Results.Measure($"peak RSS {o.Shape} {o.Phase} {o.Fit}", m.PeakRssBytes / 1e9, "GB");
+    return 0;
+}
 var dtype = o.Dtype == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
 int ctx = Math.Max(o.Seq, o.PromptLen + o.NewTokens);
 var config = TransformerConfig.SmallGpt2(o.Vocab, o.Layers, o.Dim, o.Heads, ctx);

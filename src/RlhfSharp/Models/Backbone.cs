@@ -22,6 +22,20 @@ public abstract class Backbone : nn.Module
     /// <summary>Whether this forward checkpoints its blocks.</summary>
     protected bool Checkpointing(KvCache? cache) => GradientCheckpointing && cache is null && torch.is_grad_enabled();
 
+    /// <summary>
+    /// Runs one block in a dispose scope of its own and returns its output [B,T,C]: the block's temporaries are freed as
+    /// soon as it returns (autograd keeps what backward needs), and so is the handle of its input. Without this every
+    /// temporary of every block lived until the whole forward returned, which made no-grad forwards (rollouts, scoring)
+    /// hold all layers' activations and gradient checkpointing save nothing in the forward.
+    /// </summary>
+    protected static Tensor RunBlock(Tensor x, Func<Tensor, Tensor> block)
+    {
+        Tensor y;
+        using (var scope = torch.NewDisposeScope()) y = block(x).MoveToOuterDisposeScope();
+        x.Dispose();   // the hidden state is ours (embedding sum or the previous block's output); autograd holds its own reference
+        return y;
+    }
+
     /// <summary>Token embedding matrix [V,C]; a tied LM head reuses it.</summary>
     public abstract Tensor EmbeddingWeight { get; }
 

@@ -177,10 +177,10 @@ public sealed class Gpt2Backbone : Backbone
         for (int i = 0; i < h.Count; i++)
         {
             var block = h[i]; int layer = i;
-            x = recompute
-                ? BlockCheckpoint.Run(x, [attention.Positions, attention.Bias],
+            x = RunBlock(x, input => recompute
+                ? BlockCheckpoint.Run(input, [attention.Positions, attention.Bias],
                     (xin, kept) => block.Forward(xin, attention with { Positions = kept[0]!, Bias = kept[1] }, null, layer))
-                : block.Forward(x, attention, cache, i);
+                : block.Forward(input, attention, cache, layer));
         }
         return ln_f.forward(x);
     }

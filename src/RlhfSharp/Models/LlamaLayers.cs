@@ -167,10 +167,10 @@ public sealed class LlamaBackbone : Backbone
         for (int i = 0; i < layers.Count; i++)
         {
             var block = layers[i]; int layer = i;
-            x = recompute
-                ? BlockCheckpoint.Run(x, [attention.Positions, attention.Bias, cos, sin],
+            x = RunBlock(x, input => recompute
+                ? BlockCheckpoint.Run(input, [attention.Positions, attention.Bias, cos, sin],
                     (xin, kept) => block.Forward(xin, attention with { Positions = kept[0]!, Bias = kept[1] }, kept[2]!, kept[3]!, null, layer))
-                : block.Forward(x, attention, cos, sin, cache, i);
+                : block.Forward(input, attention, cos, sin, cache, layer));
         }
         return norm.forward(x);
     }
