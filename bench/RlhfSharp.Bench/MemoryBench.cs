@@ -73,6 +73,12 @@ public static class MemoryBench
         bool bf16 = levers.Contains("bf16"), lora = levers.Contains("lora"), checkpointing = levers.Contains("ckpt");
         var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         var loraConfig = new LoraConfig { Rank = lora ? LoraRank : 0, Dropout = 0 };
+        long needed = StateBytes(config, phase, bf16, lora);
+        long available = AvailableBytes();
+        if (available > 0 && needed > available)
+            throw new InsufficientMemoryException(
+                $"{shape} {phase} {fit}: weights and optimizer state alone need {needed / 1e9:F1} GB " +
+                $"({ParameterCount(config) / 1e6:F0}M parameters per model), more than the {available / 1e9:F1} GB this machine has available; not run");
         var clock = Stopwatch.StartNew();
         return phase switch
         {
@@ -80,6 +86,39 @@ public static class MemoryBench
             "ppo" => Ppo(config, dtype, loraConfig, checkpointing, clock),
             _ => throw new ArgumentException("--phase must be sft or ppo"),
         };
+    }
+
+    /// <summary>Parameters of one causal LM of <paramref name="c"/> (a scalar-head model differs by a head of C).</summary>
+    public static long ParameterCount(TransformerConfig c)
+    {
+        long C = c.HiddenSize, kv = (long)c.NumKvHeads * c.HeadDim, I = c.IntermediateSize;
+        long perLayer = c.IsGpt2
+            ? C * 3 * C + 3 * C + C * C + C + C * I + I + I * C + C + 4 * C                        // c_attn, c_proj, c_fc, c_proj, two LayerNorms
+            : C * C + 2 * C * kv + C * C + (c.AttentionBias ? C + 2 * kv : 0) + 3 * C * I + 2 * C; // q, k, v, o, gate/up/down, two RMSNorms
+        long embeddings = (long)c.VocabSize * C + (c.IsGpt2 ? (long)c.MaxPositions * C : 0);
+        return embeddings + c.NumLayers * perLayer + (c.IsGpt2 ? 2 * C : C) + (c.TieWordEmbeddings ? 0 : (long)c.VocabSize * C);
+    }
+
+    /// <summary>Bytes of weights, gradients and optimizer state the run must hold (docs/scale.md's per-parameter costs:
+    /// a fully trained model 20 B/param in fp32 and 24 in bf16 mixed precision, a frozen or LoRA-based one 4 or 2).</summary>
+    static long StateBytes(TransformerConfig config, string phase, bool bf16, bool lora)
+    {
+        long n = ParameterCount(config);
+        long trained = bf16 ? 24 : 20, frozen = bf16 ? 2 : 4;
+        long perModel = lora ? frozen : trained;
+        // SFT: one model. PPO: policy and value trained; reference (the policy itself under LoRA) and reward frozen.
+        return phase == "sft" ? n * perModel : n * (2 * perModel + (lora ? 1 : 2) * frozen);
+    }
+
+    /// <summary>MemAvailable from /proc/meminfo, or 0 where there is none.</summary>
+    static long AvailableBytes()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException) { return 0; }
     }
 
     /// <summary>Builds a random-weight model directly in <paramref name="dtype"/>, so no float32 copy ever exists

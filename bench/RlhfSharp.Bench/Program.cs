@@ -22,7 +22,9 @@ var device = DeviceSetup.Resolve(o.Device);
 if (o.Only == "memory")
 {
     if (device.type != DeviceType.CPU) { Console.Error.WriteLine("error: --only memory measures peak RSS on the CPU; TorchSharp 0.107 has no CUDA allocator statistics"); return 2; }
-    var m = MemoryBench.Run(o.Shape, o.Phase, o.Fit);
+    MemoryBench.Result m;
+    try { m = MemoryBench.Run(o.Shape, o.Phase, o.Fit); }
+    catch (InsufficientMemoryException e) { Console.WriteLine($"memory {o.Shape} {o.Phase} {o.Fit}: {e.Message}"); return 3; }
     Console.WriteLine($"memory {o.Shape} {o.Phase} {o.Fit}: trained parameters {m.TrainedParameters:N0}, RSS after loading {m.LoadedRssBytes / 1e9:F2} GB, " +
                       $"peak RSS {m.PeakRssBytes / 1e9:F2} GB, {m.Seconds:F0} s ({MemoryBench.Sizes(o.Phase)})");
     if (MemoryBench.Phases.Count > 0) Console.WriteLine("  peak within: " + string.Join(", ", MemoryBench.Phases.Select(p => $"{p.Key} {p.Value / 1e9:F2} GB")));
