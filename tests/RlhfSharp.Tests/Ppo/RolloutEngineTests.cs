@@ -140,6 +140,42 @@ public sealed class RolloutEngineTests
         return ([.. ids], [.. logProbs]);
     }
 
+    /// <summary>RLOO and GRPO go through the same engine: greedy rollouts on the server equal local ones (every
+    /// iteration after the first syncs first). With greedy decoding a group's responses are identical, so their
+    /// advantages are 0 and this checks the plumbing, not learning (the PPO test above checks that).</summary>
+    [Theory]
+    [InlineData("rloo")]
+    [InlineData("grpo")]
+    public async Task CriticFreeRolloutsOnTheServer_EqualLocalGreedy(string method)
+    {
+        using var dir = new TempDir();
+        var rm = PpoCommandTests.MakeRewardModel(dir, Policy);
+        var common = new CriticFreeSettings
+        {
+            Iterations = 2, PromptsPerIteration = 2, MaxNewTokens = 6, SaveEvery = 1, PolicyLr = 1e-3,
+            RolloutEngine = new RolloutEngineSettings { Greedy = true },
+        };
+        (List<int[][]>, List<string>) Run(CriticFreeSettings settings, string output)
+        {
+            var rollouts = new List<int[][]>();
+            var sources = new CriticFreeSources
+            {
+                PolicyFolder = Policy, RewardFolder = rm, Prompts = PromptTexts.Select(t => new Prompt(t)).ToList(),
+                RolloutMetrics = (_, responses) => { rollouts.Add(responses); return new Dictionary<string, double>(); },
+            };
+            if (method == "rloo") RlooPhase.Run(new RlooConfig { GroupSize = 2, Common = settings }, sources, output);
+            else GrpoPhase.Run(new GrpoConfig { GroupSize = 2, Common = settings }, sources, output);
+            return (rollouts, MetricLines(output));
+        }
+        var (local, localMetrics) = Run(common, dir.File("local"));
+        using var model = LocalModel.Load(Policy);
+        await using var server = await OpenAiServer.StartAsync(model);
+        var (served, servedMetrics) = Run(common with { RolloutEngine = common.RolloutEngine with { Engine = RolloutEngineSettings.OpenAi, Url = server.Url } }, dir.File("served"));
+        AssertSameRollouts(local, served);
+        Assert.Equal(localMetrics, servedMetrics);
+        Assert.True(Directory.Exists(Path.Combine(dir.File("served"), RolloutEngines.SyncFolder, "iteration-1")), "no sync before iteration 2");
+    }
+
     /// <summary>
     /// The engine's batch against the local sampler's, tensor for tensor, with a stop id that greedy decoding emits in
     /// some rows and not others (so EOS, padding after it, rows that hit the limit, and the response width are all
