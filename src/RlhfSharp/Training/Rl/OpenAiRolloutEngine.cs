@@ -100,7 +100,11 @@ public sealed class OpenAiRolloutEngine : IRolloutEngine
         JsonNode reply;
         try { reply = await Post("/v1/completions", body); }
         finally { inFlight.Release(); }
-        return ParseChoice(reply, options, row);
+        try { return ParseChoice(reply, options, row); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw Bad($"row {row}: a malformed reply to /v1/completions ({e.Message})");
+        }
     }
 
     (int[] Ids, float[] LogProbs) ParseChoice(JsonNode reply, RolloutSampling options, int row)

@@ -15,9 +15,10 @@ namespace RlhfSharp.Training.Rl;
 public sealed record RolloutSampling(int MaxNewTokens, double Temperature, long Seed, int EosId, int PadId, bool Greedy = false);
 
 /// <summary>
-/// Samples responses with the policy and scores them without gradients: the policy's own log-probs of the sampled
-/// tokens (re-scored at the sampling temperature, N-details), the frozen reference's log-probs (which may live on
-/// another device or dtype), and whether each row ended. PPO, GRPO and RLOO all roll out through here.
+/// Has a rollout engine generate responses (the policy here, or an inference server: <see cref="IRolloutEngine"/>) and
+/// scores them without gradients: the policy's own log-probs of the sampled tokens (re-scored at the sampling
+/// temperature, N-details), the frozen reference's log-probs (which may live on another device or dtype), and whether
+/// each row ended. PPO, GRPO and RLOO all roll out through here.
 /// </summary>
 public static class RolloutSampler
 {
