@@ -10,9 +10,12 @@ namespace RlhfSharp.Server;
 
 /// <summary>
 /// The endpoints of <see cref="OpenAiServer"/>. Chat goes through <see cref="ModelChatClient"/> (the same
-/// <c>IChatClient</c> a .NET program uses); raw completions through <see cref="LocalModel"/>. Errors are OpenAI's
-/// error JSON: 400 for malformed JSON and invalid fields (max_tokens over the context included), 401 for a missing or
-/// wrong key, 404 for an unknown model.
+/// <c>IChatClient</c> a .NET program uses); raw completions through <see cref="LocalModel"/>, with the prompt as text
+/// or as token ids and vLLM's token-id extensions (<c>return_tokens_as_token_ids</c>, <c>stop_token_ids</c>,
+/// <c>ignore_eos</c>), so an RL trainer can hand it its rollouts. Weights can change at run time: vLLM's
+/// <c>/v1/load_lora_adapter</c> and <c>/v1/unload_lora_adapter</c>, and this server's own <c>/v1/load_weights</c>
+/// (a full HF folder; vLLM has no such endpoint). Errors are OpenAI's error JSON: 400 for malformed JSON and invalid
+/// fields (max_tokens over the context included), 401 for a missing or wrong key, 404 for an unknown model.
 /// </summary>
 public static class OpenAiApi
 {
@@ -30,7 +33,8 @@ public static class OpenAiApi
     /// <summary>Maps the routes (and the key check when <paramref name="apiKey"/> is set) onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, LocalModel model, string? apiKey, TextWriter errorLog)
     {
-        var chat = new ModelChatClient(model);
+        var served = new ServedModels(model);
+        app.Lifetime.ApplicationStopped.Register(served.DisposeAdapters);
         if (apiKey is not null)
         {
             var expected = Encoding.UTF8.GetBytes(apiKey);
@@ -49,11 +53,59 @@ public static class OpenAiApi
             });
         }
 
-        app.MapGet("/v1/models", () => Results.Json(
-            new ModelList("list", [new ModelCard(model.Id, "model", Created(), "rlhfsharp")]), OpenAiWire.Json));
+        app.MapGet("/v1/models", () => Results.Json(new ModelList("list",
+            [new ModelCard(model.Id, "model", Created(), "rlhfsharp"), .. served.AdapterNames.Order().Select(name => new ModelCard(name, "model", Created(), "rlhfsharp"))]),
+            OpenAiWire.Json));
 
-        app.MapPost("/v1/chat/completions", (HttpContext ctx) => Handle(ctx, errorLog, () => ChatAsync(ctx, model, chat)));
-        app.MapPost("/v1/completions", (HttpContext ctx) => Handle(ctx, errorLog, () => CompletionAsync(ctx, model)));
+        app.MapPost("/v1/chat/completions", (HttpContext ctx) => Handle(ctx, errorLog, async () =>
+        {
+            var request = await ReadBody<ChatCompletionRequest>(ctx);
+            var (target, chat) = Resolve(request, served);
+            await ChatAsync(ctx, request, target, chat);
+        }));
+        app.MapPost("/v1/completions", (HttpContext ctx) => Handle(ctx, errorLog, async () =>
+        {
+            var request = await ReadBody<CompletionRequest>(ctx);
+            await CompletionAsync(ctx, request, Resolve(request, served).Model);
+        }));
+        app.MapPost("/v1/load_lora_adapter", (HttpContext ctx) => Handle(ctx, errorLog, () => LoadAdapterAsync(ctx, served)));
+        app.MapPost("/v1/unload_lora_adapter", (HttpContext ctx) => Handle(ctx, errorLog, () => UnloadAdapterAsync(ctx, served)));
+        app.MapPost("/v1/load_weights", (HttpContext ctx) => Handle(ctx, errorLog, () => LoadWeightsAsync(ctx, served)));
+    }
+
+    // vLLM answers its LoRA endpoints with a line of text ("Success: ..."); so do these.
+    static async Task LoadAdapterAsync(HttpContext ctx, ServedModels served)
+    {
+        var request = await ReadBody<LoadLoraAdapterRequest>(ctx);
+        if (request.LoraName is not { Length: > 0 } name) throw new ApiError(400, "lora_name is required", "lora_name");
+        if (request.LoraPath is not { Length: > 0 } path) throw new ApiError(400, "lora_path is required", "lora_path");
+        if (!Directory.Exists(path)) throw new ApiError(400, $"lora_path {path} is not a folder on the server", "lora_path");
+        if (!served.TryLoadAdapter(name, path)) throw new ApiError(400, $"The lora adapter '{name}' has already been loaded", "lora_name");
+        await ctx.Response.WriteAsync($"Success: LoRA adapter '{name}' added successfully.");
+    }
+
+    static async Task UnloadAdapterAsync(HttpContext ctx, ServedModels served)
+    {
+        var request = await ReadBody<UnloadLoraAdapterRequest>(ctx);
+        if (request.LoraName is not { Length: > 0 } name) throw new ApiError(400, "lora_name is required", "lora_name");
+        if (!await served.UnloadAdapterAsync(name)) throw new ApiError(404, $"The lora adapter '{name}' cannot be found", "lora_name", "model_not_found");
+        await ctx.Response.WriteAsync($"Success: LoRA adapter '{name}' removed successfully.");
+    }
+
+    static async Task LoadWeightsAsync(HttpContext ctx, ServedModels served)
+    {
+        var request = await ReadBody<LoadWeightsRequest>(ctx);
+        if (request.ModelPath is not { Length: > 0 } path) throw new ApiError(400, "model_path is required", "model_path");
+        if (!Directory.Exists(path)) throw new ApiError(400, $"model_path {path} is not a folder on the server", "model_path");
+        await served.Base.ReplaceWeightsAsync(path, ctx.RequestAborted);
+        await ctx.Response.WriteAsync($"Success: '{served.Base.Id}' now serves the weights of {path}.");
+    }
+
+    static (LocalModel Model, ModelChatClient Chat) Resolve(SamplingRequest request, ServedModels served)
+    {
+        if (string.IsNullOrEmpty(request.Model)) throw new ApiError(400, "model is required", "model");
+        return served.Find(request.Model)
+            ?? throw new ApiError(404, $"The model '{request.Model}' does not exist; this server serves '{string.Join("', '", served.AdapterNames.Prepend(served.Base.Id))}'", "model", "model_not_found");
     }
 
     static async Task Handle(HttpContext ctx, TextWriter errorLog, Func<Task> handler)
@@ -74,10 +126,8 @@ public static class OpenAiApi
         }
     }
 
-    static async Task ChatAsync(HttpContext ctx, LocalModel model, ModelChatClient chat)
+    static async Task ChatAsync(HttpContext ctx, ChatCompletionRequest request, LocalModel model, ModelChatClient chat)
     {
-        var request = await ReadBody<ChatCompletionRequest>(ctx);
-        CheckModel(request, model);
         if (request.Messages is not { Count: > 0 }) throw new ApiError(400, "messages must be a non-empty list", "messages");
         List<Microsoft.Extensions.AI.ChatMessage> messages;
         try
@@ -136,15 +186,23 @@ public static class OpenAiApi
         await EndEvents(ctx);
     }
 
-    static async Task CompletionAsync(HttpContext ctx, LocalModel model)
+    static async Task CompletionAsync(HttpContext ctx, CompletionRequest request, LocalModel model)
     {
-        var request = await ReadBody<CompletionRequest>(ctx);
-        CheckModel(request, model);
-        if (request.Prompt is not { Length: > 0 } text) throw new ApiError(400, "prompt must be a non-empty string", "prompt");
-        var prompt = model.EncodeRaw(text);
+        IReadOnlyList<int>? ids;
+        try { ids = request.PromptTokenIds(); }
+        catch (JsonException e) { throw new ApiError(400, e.Message, "prompt"); }
+        if (ids is { Count: 0 }) throw new ApiError(400, "prompt must not be an empty list of token ids", "prompt");
+        if (ids?.FirstOrDefault(id => id >= model.VocabSize, -1) is int bad and >= 0) throw new ApiError(400, $"prompt token id {bad} is outside the vocabulary (0..{model.VocabSize - 1})", "prompt");
+        var prompt = ids ?? (request.PromptText() is { Length: > 0 } text ? model.EncodeRaw(text)
+            : throw new ApiError(400, "prompt must be a non-empty string or a list of token ids", "prompt"));
+        if (request.LogProbs is < 0 or > 20) throw new ApiError(400, $"logprobs must be in 0..20 (got {request.LogProbs})", "logprobs");
+        bool wantLogProbs = request.LogProbs is not null, tokenIds = request.ReturnTokensAsTokenIds == true;
         int? requested = request.MaxTokens;
         if (requested is null && prompt.Count < model.ContextLength) requested = Math.Min(DefaultCompletionTokens, model.ContextLength - prompt.Count);
-        var settings = Settings(request, requested);
+        var settings = Settings(request, requested) with
+        {
+            StopTokenIds = request.StopTokenIds ?? [], IgnoreEos = request.IgnoreEos == true, LogProbs = wantLogProbs,
+        };
         int n = Choices(request);
         LimitFor(model, prompt.Count, settings.MaxTokens);
         string id = "cmpl-" + Guid.NewGuid().ToString("N")[..24];
@@ -157,14 +215,24 @@ public static class OpenAiApi
         for (int i = 0; i < n; i++)
         {
             var choiceText = new StringBuilder();
+            var logProbs = wantLogProbs ? new CompletionLogProbs([], [], null, []) : null;
             await foreach (var update in model.GenerateAsync(prompt, settings with { Seed = settings.Seed + i }, ctx.RequestAborted))
             {
                 string? finish = update.Finish is { } f ? Reason(ModelChatClient.Reason(f)) : null;
                 if (update.Finish is not null) outputTokens += update.OutputTokens;
-                if (stream && (update.Text.Length > 0 || finish is not null))
-                    await SendEvent(ctx, new CompletionResponse(id, "text_completion", created, model.Id, [new CompletionChoice(i, update.Text, finish)]));
+                // vLLM's layout: each generated token (stop token included) as its text or as "token_id:N", its log-prob,
+                // and where its text starts in the choice's text.
+                var tokenLogProbs = wantLogProbs ? new CompletionLogProbs(
+                    [tokenIds ? $"token_id:{update.TokenId}" : model.Folder.Tokenizer.Decode([update.TokenId], skipSpecialTokens: false)],
+                    [update.LogProb ?? 0f], null, [choiceText.Length]) : null;
+                if (stream && (update.Text.Length > 0 || finish is not null || wantLogProbs))
+                    await SendEvent(ctx, new CompletionResponse(id, "text_completion", created, model.Id, [new CompletionChoice(i, update.Text, finish, tokenLogProbs)]));
+                if (logProbs is not null && tokenLogProbs is not null)
+                {
+                    logProbs.Tokens.AddRange(tokenLogProbs.Tokens); logProbs.TokenLogProbs.AddRange(tokenLogProbs.TokenLogProbs); logProbs.TextOffset.AddRange(tokenLogProbs.TextOffset);
+                }
                 choiceText.Append(update.Text);
-                if (!stream && finish is not null) choices.Add(new CompletionChoice(i, choiceText.ToString(), finish));
+                if (!stream && finish is not null) choices.Add(new CompletionChoice(i, choiceText.ToString(), finish, logProbs));
             }
         }
         var usage = new WireUsage(prompt.Count, outputTokens, prompt.Count + outputTokens);
@@ -184,13 +252,6 @@ public static class OpenAiApi
                 ?? throw new ApiError(400, "the request body must be a JSON object");
         }
         catch (JsonException e) { throw new ApiError(400, "malformed JSON in the request body: " + e.Message.Split('\n')[0]); }
-    }
-
-    static void CheckModel(SamplingRequest request, LocalModel model)
-    {
-        if (string.IsNullOrEmpty(request.Model)) throw new ApiError(400, "model is required", "model");
-        if (request.Model != model.Id)
-            throw new ApiError(404, $"The model '{request.Model}' does not exist; this server serves '{model.Id}'", "model", "model_not_found");
     }
 
     static TextGenerationOptions Settings(SamplingRequest request, int? maxTokens)

@@ -12,7 +12,7 @@ public sealed class ServeCommand : CliCommand
     static readonly CliOption Port = new CliOption("--port", "PORT", "TCP port; 0 picks a free one.") { Default = "8000" };
     static readonly CliOption ApiKey = new CliOption("--api-key", "KEY", "Require 'Authorization: Bearer KEY' on every request (401 otherwise).") { Default = "none (no key)" };
 
-    public override string Description => "Serve a model folder over an OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions).";
+    public override string Description => "Serve a model folder over an OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions; /v1/load_lora_adapter and /v1/load_weights for an RL run's weight sync).";
 
     public override IReadOnlyList<CliOption> Options =>
         [SharedOptions.Model with { Help = "Hugging Face causal-LM folder to serve; its folder name is the API's model id.", Required = true }, Host, Port, ApiKey, SharedOptions.Device];

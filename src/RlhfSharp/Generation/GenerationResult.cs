@@ -21,6 +21,46 @@ public sealed class GenerationResult : IDisposable
     /// <summary>P, the common (left-padded) prompt length: responses start at column P of <see cref="Sequences"/>.</summary>
     public required int PromptLength { get; init; }
 
+    /// <summary>
+    /// A batch from responses sampled elsewhere (an inference server), laid out exactly as <see cref="Sampler.Generate"/>
+    /// lays out its own: prompts left-padded to P, responses right-padded with <paramref name="padId"/> to
+    /// <paramref name="width"/> (<see cref="Sampler.ResponseWidth"/>), the mask 1 up to and including the stop token.
+    /// </summary>
+    /// <param name="prompts">prompt ids per row.</param>
+    /// <param name="responses">response ids per row, the stop token kept; none longer than <paramref name="width"/>.</param>
+    /// <param name="logProbs">per row, the log-probs the engine reported for the response tokens (0 where it gave none).</param>
+    /// <param name="width">N, the response columns.</param>
+    /// <param name="padId">the pad id.</param>
+    /// <param name="device">where the tensors are built.</param>
+    public static GenerationResult FromResponses(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int[]> responses, IReadOnlyList<float[]> logProbs,
+        int width, int padId, Device device)
+    {
+        if (responses.Any(r => r.Length > width)) throw new ArgumentException($"a response is longer than the width {width}");
+        using var scope = NewDisposeScope();
+        var (ids, promptMask) = TokenBatch.LeftPadded(prompts, padId, device);                 // [B,P], [B,P]
+        int B = prompts.Count;
+        var respIds = new long[B * width]; var respMask = new long[B * width]; var lps = new float[B * width];
+        for (int i = 0; i < B; i++)
+            for (int j = 0; j < width; j++)
+            {
+                bool real = j < responses[i].Length;
+                respIds[i * width + j] = real ? responses[i][j] : padId;
+                respMask[i * width + j] = real ? 1 : 0;
+                lps[i * width + j] = real && j < logProbs[i].Length ? logProbs[i][j] : 0f;
+            }
+        var responseIds = tensor(respIds, [B, width]).to(device);                                  // [B,N]
+        var responseMask = tensor(respMask, [B, width]).to(device);                                // [B,N]
+        return new GenerationResult
+        {
+            Sequences = cat([ids, responseIds], 1).MoveToOuterDisposeScope(),
+            AttentionMask = cat([promptMask, responseMask], 1).MoveToOuterDisposeScope(),
+            ResponseIds = responseIds.MoveToOuterDisposeScope(),
+            ResponseMask = responseMask.MoveToOuterDisposeScope(),
+            LogProbs = tensor(lps, [B, width]).to(device).MoveToOuterDisposeScope(),
+            PromptLength = (int)ids.shape[1],
+        };
+    }
+
     /// <summary>Host copy of each response's ids, cut after EOS (EOS kept).</summary>
     public int[][] Responses()
     {

@@ -85,6 +85,19 @@ public static class Sampler
         return result;
     }
 
+    /// <summary>
+    /// N, the response width <see cref="Generate"/> returns for responses of <paramref name="lengths"/> tokens (each
+    /// counting its stop token): the token limit when a row never stopped, else the longest response rounded up to
+    /// the next host check (every <see cref="SyncEvery"/> tokens), capped at the limit. An external engine that
+    /// samples the same tokens builds tensors of this width, so re-scoring sees the very shapes local sampling gives.
+    /// </summary>
+    public static int ResponseWidth(IReadOnlyList<int> lengths, bool allStopped, int maxNewTokens)
+    {
+        if (!allStopped || lengths.Count == 0) return maxNewTokens;
+        int longest = Math.Max(1, lengths.Max());
+        return Math.Min(maxNewTokens, (longest + SyncEvery - 1) / SyncEvery * SyncEvery);
+    }
+
     static Tensor LastLogits(Tensor logits) => logits[.., -1].to_type(ScalarType.Float32); // [B,T,V] -> [B,V]
 
     /// <summary>Chooses one token per row from logits [B,V]: argmax, or a draw after temperature, top-k and top-p.</summary>

@@ -24,12 +24,14 @@ namespace RlhfSharp.Serving;
 /// </summary>
 public sealed class LocalModel : IDisposable
 {
-    readonly CausalLM _model;
+    CausalLM _model;
     readonly SemaphoreSlim _gate = new(1, 1);
+    readonly IDisposable? _adapters;   // a LoRA adapter attached to _model, freed with it
+    bool _unloaded;
 
-    LocalModel(ModelFolder folder, CausalLM model, Device device, string id)
+    LocalModel(ModelFolder folder, CausalLM model, Device device, string id, IDisposable? adapters = null)
     {
-        (Folder, _model, Device, Id) = (folder, model, device, id);
+        (Folder, _model, Device, Id, _adapters) = (folder, model, device, id, adapters);
     }
 
     /// <summary>The model folder (tokenizer, chat format, stop ids, pad id, context length).</summary>
@@ -50,6 +52,58 @@ public sealed class LocalModel : IDisposable
         model.eval();
         id ??= Path.GetFileName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar));
         return new LocalModel(opened, model, device, id);
+    }
+
+    /// <summary>Vocabulary rows of the model: a token id must be below this.</summary>
+    public int VocabSize => _model.Config.VocabSize;
+
+    /// <summary>
+    /// The same base folder with the PEFT LoRA adapter of <paramref name="adapterDir"/> attached (not merged, so it
+    /// computes exactly what a trainer with the adapter attached computes), served as <paramref name="id"/>. It loads
+    /// its own copy of the base weights: one model's memory per adapter.
+    /// </summary>
+    public LocalModel WithAdapter(string adapterDir, string id)
+    {
+        var (model, adapters) = AdapterMerge.LoadCausalLM(Folder.Path, adapterDir, Device);
+        model.eval();
+        return new LocalModel(Folder, model, Device, id, adapters);
+    }
+
+    /// <summary>
+    /// Replaces the weights with those of the HF folder <paramref name="folder"/> (an RL trainer's policy of the same
+    /// architecture; the tokenizer stays this model's), once the response in progress, if any, has finished.
+    /// </summary>
+    public async Task ReplaceWeightsAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        var loaded = ModelFolder.Open(folder).LoadCausalLM(Device);
+        if (loaded.Config.VocabSize != VocabSize || loaded.Config.ModelType != _model.Config.ModelType)
+        {
+            loaded.Dispose();
+            throw new UserError($"{folder}: a {loaded.Config.ModelType} with {loaded.Config.VocabSize} vocabulary rows cannot replace the served {_model.Config.ModelType} with {VocabSize}");
+        }
+        loaded.eval();
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var old = _model;
+            _model = loaded;
+            old.Dispose();
+        }
+        finally { _gate.Release(); }
+    }
+
+    /// <summary>Frees the weights once the response in progress, if any, has finished; later requests are refused.</summary>
+    public async Task UnloadAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_unloaded) return;
+            _unloaded = true;
+            _adapters?.Dispose();
+            _model.Dispose();
+        }
+        finally { _gate.Release(); }
     }
 
     /// <summary>Prompt ids for a conversation: the folder's chat format with the generation prompt; the template writes
@@ -96,10 +150,14 @@ public sealed class LocalModel : IDisposable
             EosId = Folder.StopIds[0], StopIds = Folder.StopIds.Skip(1).ToList(), PadId = Folder.PadId,
         };
         sampling.Validate();
+        // vLLM's semantics: ignore_eos drops the model's own stop ids, stop_token_ids adds more.
+        var stopIds = (options.IgnoreEos ? Enumerable.Empty<int>() : Folder.StopIds).Concat(options.StopTokenIds).ToHashSet();
+        if (promptIds.Any(id => id < 0 || id >= VocabSize)) throw new UserError($"prompt token ids must be in 0..{VocabSize - 1}");
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (_unloaded) throw new UserError($"the model '{Id}' was unloaded");
             // Capacity 1: the generator runs at most one token ahead of the reader, so a slow reader (an HTTP client)
             // slows generation instead of buffering it, and cancellation takes effect within a token or two.
             var channel = Channel.CreateBounded<GenerationUpdate>(new BoundedChannelOptions(1)
@@ -109,7 +167,7 @@ public sealed class LocalModel : IDisposable
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var producer = Task.Factory.StartNew(() =>
             {
-                try { Produce(promptIds, sampling, options.StopSequences, channel.Writer, stop.Token); channel.Writer.Complete(); }
+                try { Produce(promptIds, sampling, stopIds, options.LogProbs, options.StopSequences, channel.Writer, stop.Token); channel.Writer.Complete(); }
                 catch (Exception e) { channel.Writer.TryComplete(e); }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             try
@@ -125,7 +183,7 @@ public sealed class LocalModel : IDisposable
         finally { _gate.Release(); }
     }
 
-    void Produce(IReadOnlyList<int> promptIds, SamplingOptions sampling, IReadOnlyList<string> stopSequences,
+    void Produce(IReadOnlyList<int> promptIds, SamplingOptions sampling, IReadOnlySet<int> stops, bool logProbs, IReadOnlyList<string> stopSequences,
         ChannelWriter<GenerationUpdate> writer, CancellationToken cancellation)
     {
         using var outer = NewDisposeScope();
@@ -134,7 +192,6 @@ public sealed class LocalModel : IDisposable
         var mask = ones_like(ids);                                                                // [1,P]
         using var generator = SeededGenerator.Create(sampling.Seed, Device);   // a CPU generator cannot drive a CUDA draw
         using var cache = _model.NewCache();
-        var stops = Folder.StopIds;
         var response = new List<int>();
         var text = new StreamingText(stopSequences);
         int P = promptIds.Count;
@@ -146,7 +203,13 @@ public sealed class LocalModel : IDisposable
         {
             cancellation.ThrowIfCancellationRequested();
             int next;
-            using (NewDisposeScope()) next = (int)Sampler.Pick(logits, sampling, generator).item<long>();
+            float? logProb = null;
+            using (NewDisposeScope())
+            {
+                next = (int)Sampler.Pick(logits, sampling, generator).item<long>();
+                // The model's own log-prob of the token, before temperature (vLLM's default logprobs_mode, raw_logprobs).
+                if (logProbs) logProb = nn.functional.log_softmax(logits, -1)[0, next].item<float>();
+            }
             response.Add(next);
             bool stopToken = stops.Contains(next);
             string piece = stopToken ? "" : text.Update(Folder.Tokenizer.Decode(response, skipSpecialTokens: true));
@@ -154,7 +217,7 @@ public sealed class LocalModel : IDisposable
                 : step == sampling.MaxNewTokens - 1 ? GenerationFinish.Length : null;
             if (finish is not null) piece += text.Flush();
             // Blocking is fine here: this is the generation's own thread.
-            writer.WriteAsync(new GenerationUpdate(piece, P, response.Count, finish), cancellation).AsTask().GetAwaiter().GetResult();
+            writer.WriteAsync(new GenerationUpdate(piece, P, response.Count, finish, next, logProb), cancellation).AsTask().GetAwaiter().GetResult();
             if (finish is not null) return;
 
             using (NewDisposeScope())
@@ -175,6 +238,7 @@ public sealed class LocalModel : IDisposable
     /// <summary>Frees the weights.</summary>
     public void Dispose()
     {
+        _adapters?.Dispose();
         _model.Dispose();
         _gate.Dispose();
     }

@@ -77,12 +77,55 @@ public sealed record ChatCompletionRequest : SamplingRequest
     [JsonPropertyName("max_completion_tokens")] public int? MaxCompletionTokens { get; init; }
 }
 
-/// <summary>POST /v1/completions (a raw prompt; a single string).</summary>
+/// <summary>POST /v1/completions: a raw prompt, as text or as token ids.</summary>
 public sealed record CompletionRequest : SamplingRequest
 {
-    /// <summary>The raw text to continue (the tokenizer's post-processor applies, as in <c>rlhf generate</c>).</summary>
-    [JsonPropertyName("prompt")] public string? Prompt { get; init; }
+    /// <summary>The raw text to continue (the tokenizer's post-processor applies, as in <c>rlhf generate</c>), or the
+    /// prompt's token ids as a list of ints (OpenAI's API accepts both; ids are used as they are).</summary>
+    [JsonPropertyName("prompt")] public JsonElement? Prompt { get; init; }
+    /// <summary>Return log-probs of the sampled tokens in <c>choices[i].logprobs</c> (OpenAI allows 0..5 top
+    /// alternatives; only the sampled token's log-prob is given here, so any value 0..5 gives the same).</summary>
+    [JsonPropertyName("logprobs")] public int? LogProbs { get; init; }
+    /// <summary>vLLM's extension: <c>logprobs.tokens</c> holds "token_id:N" instead of each token's text, so a client
+    /// gets the exact ids without re-tokenizing.</summary>
+    [JsonPropertyName("return_tokens_as_token_ids")] public bool? ReturnTokensAsTokenIds { get; init; }
+    /// <summary>vLLM's extension: more token ids that end a response (kept in the output, as vLLM keeps them).</summary>
+    [JsonPropertyName("stop_token_ids")] public List<int>? StopTokenIds { get; init; }
+    /// <summary>vLLM's extension: do not stop at the model's own end tokens (only at stop_token_ids or max_tokens).</summary>
+    [JsonPropertyName("ignore_eos")] public bool? IgnoreEos { get; init; }
+
+    /// <summary>The prompt as token ids when it is a list of ints, null when it is text; a <see cref="JsonException"/>
+    /// for anything else (a batch of prompts included, which this server does not take).</summary>
+    public IReadOnlyList<int>? PromptTokenIds() => Prompt switch
+    {
+        { ValueKind: JsonValueKind.Array } a => a.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var id) && id >= 0 ? id
+            : throw new JsonException("prompt must be a string or one list of token ids (non-negative ints)")).ToList(),
+        _ => null,
+    };
+
+    /// <summary>The prompt as text when it is a string, else null.</summary>
+    public string? PromptText() => Prompt is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
 }
+
+/// <summary>A completion choice's log-probs in OpenAI's legacy completions layout (as vLLM writes it); this server
+/// gives the sampled tokens' log-probs only (no top alternatives: top_logprobs is left out).</summary>
+public sealed record CompletionLogProbs(
+    [property: JsonPropertyName("tokens")] List<string> Tokens,
+    [property: JsonPropertyName("token_logprobs")] List<float> TokenLogProbs,
+    [property: JsonPropertyName("top_logprobs")] List<Dictionary<string, float>?>? TopLogProbs,
+    [property: JsonPropertyName("text_offset")] List<int> TextOffset);
+
+/// <summary>POST /v1/load_lora_adapter (vLLM's dynamic LoRA endpoint): serve the PEFT adapter at lora_path under lora_name.</summary>
+public sealed record LoadLoraAdapterRequest(
+    [property: JsonPropertyName("lora_name")] string? LoraName,
+    [property: JsonPropertyName("lora_path")] string? LoraPath);
+
+/// <summary>POST /v1/unload_lora_adapter (vLLM's): stop serving lora_name.</summary>
+public sealed record UnloadLoraAdapterRequest([property: JsonPropertyName("lora_name")] string? LoraName);
+
+/// <summary>POST /v1/load_weights (this server's own; vLLM has no such endpoint): replace the served model's weights
+/// with those of the HF folder at model_path (same architecture and tokenizer), keeping its name.</summary>
+public sealed record LoadWeightsRequest([property: JsonPropertyName("model_path")] string? ModelPath);
 
 /// <summary>A chat message; content is a string or a list of text parts in requests, a string in responses.</summary>
 public sealed record WireMessage
@@ -134,11 +177,12 @@ public sealed record ChatCompletionChunk(
     [property: JsonPropertyName("choices")] List<ChatChunkChoice> Choices,
     [property: JsonPropertyName("usage")] WireUsage? Usage = null);
 
-/// <summary>One completion choice (also the streamed form).</summary>
+/// <summary>One completion choice (also the streamed form); logprobs only when asked for.</summary>
 public sealed record CompletionChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("finish_reason")] string? FinishReason);
+    [property: JsonPropertyName("finish_reason")] string? FinishReason,
+    [property: JsonPropertyName("logprobs")] CompletionLogProbs? LogProbs = null);
 
 /// <summary>A completion or a streamed completion chunk (object "text_completion").</summary>
 public sealed record CompletionResponse(

@@ -22,6 +22,13 @@ public sealed record TextGenerationOptions
     /// <summary>Texts that end the response; the text is cut before the first one that appears (it is not returned).</summary>
     public IReadOnlyList<string> StopSequences { get; init; } = [];
 
+    /// <summary>More token ids that end the response, besides the model's own (vLLM's stop_token_ids); the id is kept.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    /// <summary>Do not stop at the model's own stop ids, only at <see cref="StopTokenIds"/> or the limit (vLLM's ignore_eos).</summary>
+    public bool IgnoreEos { get; init; }
+    /// <summary>Report each token's log-prob in <see cref="GenerationUpdate.LogProb"/>.</summary>
+    public bool LogProbs { get; init; }
+
     /// <summary>Whether these settings decode greedily.</summary>
     public bool Greedy => Temperature is 0;
 }
@@ -37,6 +44,7 @@ public enum GenerationFinish
 
 /// <summary>
 /// One step of a streamed response: <see cref="Text"/> is the newly completed text (possibly empty, never half a
-/// character); the last update has <see cref="Finish"/> set. Token counts are running totals.
+/// character); the last update has <see cref="Finish"/> set. Token counts are running totals. Each update is one
+/// generated token: <see cref="TokenId"/>, and its log-prob under the model (before temperature) when asked for.
 /// </summary>
-public sealed record GenerationUpdate(string Text, int PromptTokens, int OutputTokens, GenerationFinish? Finish);
+public sealed record GenerationUpdate(string Text, int PromptTokens, int OutputTokens, GenerationFinish? Finish, int TokenId = -1, float? LogProb = null);

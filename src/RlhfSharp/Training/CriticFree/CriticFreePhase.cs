@@ -54,10 +54,13 @@ static class CriticFreePhase
 
             run.Progress.Message($"{phase}: {prompts.PromptIds.Count} prompts, {settings.PromptsPerIteration} per iteration x {objective.GroupSize} responses, rewards " +
                                  string.Join(" + ", terms.Select(t => $"{t.Weight:G4} * {t.Name}")) + $", response end id {endId}, pad id {policyFolder.PadId}");
+            var trained = policy;
+            using var engine = RolloutEngines.Open(settings.RolloutEngine, new PolicySnapshot(folder => HfModelSaver.Save(trained, folder, policyFolder.Path), IsAdapter: false),
+                run.Output, text => run.Progress.Message($"{phase}: {text}"));
             using var trainer = new CriticFreeTrainer(settings, objective, new CriticFreeModels(policy, reference, terms),
                 prompts.PromptIds, endId, policyFolder.PadId)
             {
-                ExtraMetrics = prompts.InSourceIndices(sources.RolloutMetrics),
+                ExtraMetrics = prompts.InSourceIndices(sources.RolloutMetrics), RolloutEngine = engine,
             };
             var last = trainer.Train(run.Output, policyFolder.Path, run.Progress, resume, run.Cancellation);
             return new PhaseResult

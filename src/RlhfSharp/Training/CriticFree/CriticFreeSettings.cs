@@ -51,6 +51,8 @@ public sealed record CriticFreeSettings
     public int KeepCheckpoints { get; init; } = 2;
     /// <summary>Seed of sampling, prompt order and minibatch order.</summary>
     public ulong Seed { get; init; } = 1;
+    /// <summary>Who generates the rollouts: this process, or an inference server that is sent the policy's weights.</summary>
+    public RolloutEngineSettings RolloutEngine { get; init; } = new();
 
     /// <summary>AdamW options of the policy: <see cref="PolicyLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps.</summary>
     public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay };
@@ -103,6 +105,8 @@ public sealed record CriticFreeSettings
         yield return Make("save_every", "ITERATIONS", "Checkpoint every N iterations and at the end; 0 = only at the end.", null, s => s.SaveEvery, (s, v) => s with { SaveEvery = v }, Rules.AtLeast(0));
         yield return Make("keep_checkpoints", "N", "Checkpoints kept in output/checkpoints.", null, s => s.KeepCheckpoints, (s, v) => s with { KeepCheckpoints = v }, Rules.AtLeast(1));
         yield return Make("seed", "N", "Seed of sampling, prompt order and minibatch order.", null, s => s.Seed, (s, v) => s with { Seed = v });
+        foreach (var setting in RolloutEngineSettings.For<TConfig>(c => get(c).RolloutEngine, (c, r) => with(c, get(c) with { RolloutEngine = r })))
+            yield return setting;
     }
 
     /// <summary>The rule over the group size and the shared settings: the minibatch must divide the rollout.</summary>

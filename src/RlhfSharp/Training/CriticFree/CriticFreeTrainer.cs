@@ -39,6 +39,9 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
     /// <summary>Optional extra metrics per rollout (e.g. the demo's gold reward), given each row's prompt index and the response ids.</summary>
     public Func<long[], int[][], IReadOnlyDictionary<string, double>>? ExtraMetrics { get; set; }
 
+    /// <summary>Who generates the rollouts; null: the policy in this process. The caller owns (and disposes) it.</summary>
+    public IRolloutEngine? RolloutEngine { get; init; }
+
     /// <summary>GRPO with <paramref name="config"/> (validated here).</summary>
     public CriticFreeTrainer(GrpoConfig config, CriticFreeModels models, IReadOnlyList<IReadOnlyList<int>> promptIds, int eosTokenId, int padTokenId)
         : this(Valid(config, GrpoConfig.Schema).Common, config.Objective, models, promptIds, eosTokenId, padTokenId) { }

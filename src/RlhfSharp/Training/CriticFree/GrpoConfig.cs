@@ -50,5 +50,6 @@ public sealed record GrpoConfig
             c => Aggregations[(int)c.LossAggregation],
             (c, v) => c with { LossAggregation = Array.IndexOf(Aggregations, v) is var i and >= 0 ? (LossAggregation)i : throw new ConfigError(Section, "loss_aggregation", $"must be one of {string.Join(", ", Aggregations)}, got '{v}'") })
         .Rule("mini_batch_size", c => CriticFreeSettings.MiniBatchProblem(c.Common, c.GroupSize))
+        .Rule("rollout_url", c => Rl.RolloutEngineSettings.Problem(c.Common.RolloutEngine))
         .Build();
 }

@@ -43,6 +43,7 @@ public sealed record RlooConfig
             c => c.Loss == GroupPolicyLoss.Clipped ? "clipped" : "reinforce",
             (c, v) => c with { Loss = v switch { "reinforce" => GroupPolicyLoss.Reinforce, "clipped" => GroupPolicyLoss.Clipped, _ => throw new ConfigError(Section, "loss", $"must be one of reinforce, clipped, got '{v}'") } })
         .Rule("mini_batch_size", c => CriticFreeSettings.MiniBatchProblem(c.Common, c.GroupSize))
+        .Rule("rollout_url", c => Rl.RolloutEngineSettings.Problem(c.Common.RolloutEngine))
         .Rule("num_iterations", c => c.Loss == GroupPolicyLoss.Reinforce && c.Common.NumIterations > 1
             ? $"must be 1 with loss reinforce (REINFORCE is on-policy; reuse samples with loss clipped), got {c.Common.NumIterations}" : null)
         .Build();

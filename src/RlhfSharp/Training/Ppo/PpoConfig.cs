@@ -120,6 +120,9 @@ public sealed record PpoConfig
     /// <summary>Recompute the trained models' blocks during backward (Chen et al. 2016) instead of storing their activations.</summary>
     public bool GradientCheckpointing { get; init; }
 
+    /// <summary>Who generates the rollouts: this process, or an inference server that is sent the policy's weights.</summary>
+    public Rl.RolloutEngineSettings RolloutEngine { get; init; } = new();
+
     // Why PPO refuses truncated sampling: the ratio and the KL penalty are computed under the full softmax, so tokens
     // must be drawn from it; under top-k/top-p the sampled token's probability is not the one the ratio uses, and the
     // KL to the reference is infinite wherever truncation removed mass (TRL's PPO trainer refuses it too).
@@ -167,5 +170,7 @@ public sealed record PpoConfig
         .Add("gradient_checkpointing", "BOOL", "Recompute each block's forward during backward instead of keeping its activations (Chen et al. 2016): less memory, about one more forward pass per update; gradients unchanged.", null, c => c.GradientCheckpointing, (c, v) => c with { GradientCheckpointing = v })
         .Add("dtype", "DTYPE", Precision.Help, null, c => c.Dtype, (c, v) => c with { Dtype = v }, Precision.Rule)
         .AddRange(LoraSettings.For<PpoConfig>(c => c.Lora, (c, l) => c with { Lora = l }))
+        .AddRange(Rl.RolloutEngineSettings.For<PpoConfig>(c => c.RolloutEngine, (c, r) => c with { RolloutEngine = r }))
+        .Rule("rollout_url", c => Rl.RolloutEngineSettings.Problem(c.RolloutEngine))
         .Build();
 }

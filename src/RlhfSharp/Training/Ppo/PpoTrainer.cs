@@ -56,6 +56,9 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
     /// <summary>Optional extra metrics per rollout (e.g. the demo's gold reward), given the prompt indices and response ids.</summary>
     public Func<long[], int[][], IReadOnlyDictionary<string, double>>? ExtraMetrics { get; set; }
 
+    /// <summary>Who generates the rollouts; null: the policy in this process. The caller owns (and disposes) it.</summary>
+    public IRolloutEngine? RolloutEngine { get; init; }
+
     /// <summary>Validates the config and sets up optimizers, the KL controller and the samplers.</summary>
     /// <param name="config">validated here.</param>
     /// <param name="models">policy, frozen reference, reward scorer and (for <see cref="ValueModelKind.FromReward"/>) the value model.</param>

@@ -11,12 +11,14 @@ namespace RlhfSharp.Training.Rl;
 /// <param name="Seed">seed of the sampling generator (<see cref="RolloutSeeds.Sampling"/>).</param>
 /// <param name="EosId">the id that ends a response.</param>
 /// <param name="PadId">the pad id; never a stop id.</param>
-public sealed record RolloutSampling(int MaxNewTokens, double Temperature, long Seed, int EosId, int PadId);
+/// <param name="Greedy">decode greedily (checking an engine); re-scoring still uses <paramref name="Temperature"/>.</param>
+public sealed record RolloutSampling(int MaxNewTokens, double Temperature, long Seed, int EosId, int PadId, bool Greedy = false);
 
 /// <summary>
-/// Samples responses with the policy and scores them without gradients: the policy's own log-probs of the sampled
-/// tokens (re-scored at the sampling temperature, N-details), the frozen reference's log-probs (which may live on
-/// another device or dtype), and whether each row ended. PPO, GRPO and RLOO all roll out through here.
+/// Has a rollout engine generate responses (the policy here, or an inference server: <see cref="IRolloutEngine"/>) and
+/// scores them without gradients: the policy's own log-probs of the sampled tokens (re-scored at the sampling
+/// temperature, N-details), the frozen reference's log-probs (which may live on another device or dtype), and whether
+/// each row ended. PPO, GRPO and RLOO all roll out through here.
 /// </summary>
 public static class RolloutSampler
 {
@@ -28,14 +30,13 @@ public static class RolloutSampler
     /// <param name="options">length, temperature, seed, stop and pad ids.</param>
     /// <param name="referenceScope">opened around the reference's forward; with LoRA, where the reference is the policy
     /// itself, it switches the adapters off. Null: nothing to switch.</param>
+    /// <param name="engine">who generates the responses; null: the policy here (<see cref="LocalRolloutEngine"/>).</param>
+    /// <param name="iteration">iterations done so far (a server engine syncs the policy's weights by it).</param>
     public static Rollout Sample(CausalLM policy, CausalLM reference, IReadOnlyList<IReadOnlyList<int>> prompts, long[] promptIndices, RolloutSampling options,
-                                 Func<IDisposable?>? referenceScope = null)
+                                 Func<IDisposable?>? referenceScope = null, IRolloutEngine? engine = null, int iteration = 0)
     {
         var device = policy.Device;
-        var gen = Sampler.Generate(policy, prompts, new SamplingOptions
-        {
-            MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, Seed = options.Seed, EosId = options.EosId, PadId = options.PadId,
-        }, device);
+        var gen = (engine ?? LocalRolloutEngine.Instance).Generate(policy, prompts, options, iteration);
         var responses = gen.Responses();
         gen.LogProbs.Dispose();   // re-scored below by a full forward pass, as the update will score them
 
