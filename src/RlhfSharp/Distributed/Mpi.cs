@@ -7,8 +7,8 @@ namespace RlhfSharp.Distributed;
 /// Debian 12 ships it: <c>apt-get install openmpi-bin libopenmpi-dev</c>). Each method is named after its MPI function
 /// and takes the same arguments; a non-zero return code becomes an <see cref="InvalidOperationException"/>.
 ///
-/// Why our own binding: MPI.NET (NuGet 1.4.0) needs MS-MPI on Windows and a native glue library built from source
-/// elsewhere; we need seven calls. Open MPI's handles (<c>MPI_COMM_WORLD</c>, <c>MPI_DOUBLE</c>, <c>MPI_SUM</c>, ...)
+/// Why our own binding: MPI.NET (NuGet 1.4.0) documents Windows with MS-MPI as its supported platform (its README,
+/// github.com/microsoft/MPI.NET), not Debian's Open MPI 4.1, and we need only these calls. Open MPI's handles (<c>MPI_COMM_WORLD</c>, <c>MPI_DOUBLE</c>, <c>MPI_SUM</c>, ...)
 /// are not integers as in MPICH but addresses of global objects (<c>ompi_mpi_comm_world</c>, <c>ompi_mpi_double</c>,
 /// <c>ompi_mpi_op_sum</c>; Open MPI's <c>mpi.h</c>, <c>OMPI_PREDEFINED_GLOBAL</c>), so they are looked up as exports.
 /// The library is opened with <c>RTLD_GLOBAL</c>: Open MPI's plugins (<c>mca_*.so</c>) resolve libmpi's symbols

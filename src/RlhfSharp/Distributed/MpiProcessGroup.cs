@@ -23,7 +23,9 @@ public sealed class MpiProcessGroup : ProcessGroup
     public static bool Joined => Instance.IsValueCreated && !Mpi.MPI_Finalized();
 
     readonly IntPtr _comm;
+    /// <inheritdoc />
     public override int Rank { get; }
+    /// <inheritdoc />
     public override int Size { get; }
 
     MpiProcessGroup()
@@ -40,9 +42,11 @@ public sealed class MpiProcessGroup : ProcessGroup
     // MPI counts are int: reduce big buffers in chunks.
     const long MaxChunk = 1 << 30;
 
+    /// <inheritdoc />
     public override void AllReduceSum(Tensor tensor) => OnHostBuffer(tensor, "all-reduce", (data, count, datatype) =>
         Mpi.MPI_Allreduce(Mpi.InPlace, data, count, datatype, Mpi.MPI_SUM, _comm));
 
+    /// <inheritdoc />
     public override void Broadcast(Tensor tensor) => OnHostBuffer(tensor, "broadcast", (data, count, datatype) =>
         Mpi.MPI_Bcast(data, count, datatype, 0, _comm));
 
@@ -71,18 +75,21 @@ public sealed class MpiProcessGroup : ProcessGroup
             collective(data + (nint)(start * elementSize), (int)Math.Min(MaxChunk, n - start), datatype);
     }
 
+    /// <inheritdoc />
     public override unsafe void AllReduceSum(double[] values)
     {
         if (Size == 1 || values.Length == 0) return;
         fixed (double* p = values) Mpi.MPI_Allreduce(Mpi.InPlace, (IntPtr)p, values.Length, Mpi.MPI_DOUBLE, Mpi.MPI_SUM, _comm);
     }
 
+    /// <inheritdoc />
     public override unsafe void Broadcast(double[] values)
     {
         if (Size == 1 || values.Length == 0) return;
         fixed (double* p = values) Mpi.MPI_Bcast((IntPtr)p, values.Length, Mpi.MPI_DOUBLE, 0, _comm);
     }
 
+    /// <inheritdoc />
     public override void Barrier()
     {
         if (Size > 1) Mpi.MPI_Barrier(_comm);
