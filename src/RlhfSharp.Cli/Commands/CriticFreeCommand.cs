@@ -27,7 +27,7 @@ public abstract class CriticFreeCommand<TConfig> : CliCommand
     /// <inheritdoc/>
     public override IReadOnlyList<CliOption> Options =>
     [
-        Policy, Reward, Prompts, SharedOptions.Output, SharedOptions.Device, FrozenDevice, SharedOptions.Resume, .. SchemaOptions.For(Schema),
+        Policy, Reward, Prompts, SharedOptions.Output, SharedOptions.Device, FrozenDevice, SharedOptions.Resume, SharedOptions.Distributed, .. SchemaOptions.For(Schema),
     ];
 
     /// <inheritdoc/>

@@ -18,7 +18,7 @@ public sealed class PpoCommand : CliCommand
 
     public override IReadOnlyList<CliOption> Options =>
     [
-        Policy, Reward, Prompts, PtxData, PtxTextField, SharedOptions.Output, SharedOptions.Device, FrozenDevice, SharedOptions.Resume,
+        Policy, Reward, Prompts, PtxData, PtxTextField, SharedOptions.Output, SharedOptions.Device, FrozenDevice, SharedOptions.Resume, SharedOptions.Distributed,
         .. SchemaOptions.For(PpoConfig.Schema),
     ];
 

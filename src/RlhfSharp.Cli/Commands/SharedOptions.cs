@@ -1,5 +1,6 @@
 using RlhfSharp.Cli.CommandLine;
 using RlhfSharp.Devices;
+using RlhfSharp.Distributed;
 using RlhfSharp.Training.Core;
 
 namespace RlhfSharp.Cli.Commands;
@@ -14,6 +15,9 @@ public static class SharedOptions
     public static readonly CliOption Device = new CliOption("--device", "DEVICE",
         $"cpu, cuda or cuda:N. CUDA comes from TorchSharp's CUDA package or the PyTorch libtorch named by {DeviceSetup.LibTorchDirVariable}.") { Default = "cpu" };
     public static readonly CliOption Resume = CliOption.Switch("--resume", "Continue exactly from the latest complete checkpoint in OUTPUT/checkpoints (weights, optimizer, schedule, RNG, data position).");
+    public static readonly CliOption Distributed = new CliOption("--distributed", "MODE",
+        "none, or mpi: data-parallel over the ranks of `mpirun -np N rlhf ...` (Open MPI 4); --batch-size stays the global batch, " +
+        "each rank takes its share, rank 0 alone writes files and progress. pretrain, sft, reward and dpo support it.") { Default = "none" };
     public static readonly CliOption Json = CliOption.Switch("--json", "Print one JSON object on stdout instead of readable lines.");
     public static readonly CliOption BatchSize = new CliOption("--batch-size", "N", "Records per forward pass.") { Default = "8" };
     public static readonly CliOption MaxNewTokens = new CliOption("--max-new-tokens", "N", "Longest response in tokens; sampling also stops at EOS or the end of turn.") { Default = "64" };
@@ -36,6 +40,14 @@ public static class SharedOptions
         Output = args.Required(Output),
         Resume = args.Switch(Resume) ? ResumeMode.Latest : ResumeMode.Fresh,
         Device = args.String(Device) ?? "cpu",
+        Distributed = DistributedModeOf(args),
         Cancellation = cancellation,
+    };
+
+    static DistributedMode DistributedModeOf(ParsedArgs args) => args.String(Distributed) switch
+    {
+        null or "none" => DistributedMode.None,
+        "mpi" => DistributedMode.Mpi,
+        var other => throw new UsageError($"--distributed must be none or mpi, got '{other}'"),
     };
 }

@@ -28,7 +28,7 @@ public abstract class TrainCommand<TConfig> : CliCommand
     public override IReadOnlyList<CliOption> Options =>
     [
         ModelFolder, ScratchConfig, Tokenizer, SharedOptions.Data, SharedOptions.EvalData, .. DataOptions,
-        SharedOptions.Output, SharedOptions.Device, SharedOptions.Resume, .. SchemaOptions.For(Schema),
+        SharedOptions.Output, SharedOptions.Device, SharedOptions.Resume, SharedOptions.Distributed, .. SchemaOptions.For(Schema),
     ];
 
     public override int Execute(ParsedArgs args, CancellationToken cancellation)
@@ -42,7 +42,7 @@ public abstract class TrainCommand<TConfig> : CliCommand
         if (tokenizer == "gpt2") Console.Error.WriteLine("warning: --tokenizer gpt2 writes no tokenizer files into the output; load its tokenizer as \"gpt2\"");
         var run = SharedOptions.RunOptions(args, cancellation);
         var result = ConsoleProgress.Run(progress => RunPhase(config, model, args, run with { Progress = progress }));
-        Console.Error.WriteLine(result.Summary);
+        if (Distributed.ProcessGroup.IsMainProcess) Console.Error.WriteLine(result.Summary);
         return 0;
     }
 }

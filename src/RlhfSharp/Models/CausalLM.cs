@@ -31,8 +31,9 @@ public sealed class CausalLM : HfModel, ILanguageModel
     {
         using var scope = torch.NewDisposeScope();
         var h = Backbone.Forward(inputIds, attentionMask, cache);                       // [B,T,C]
-        // Projection in the weights' dtype (as HF), then float32 so log-softmax and losses never run in bf16.
-        var logits = nn.functional.linear(h, LmHeadWeight).to(ScalarType.Float32);     // [B,T,V]
+        // Projection in the weights' dtype (as HF), then at least float32 so log-softmax and losses never run in bf16
+        // (a float64 model stays float64: its losses and gradients are exact to float64, as the tests compare).
+        var logits = HfModel.AtLeastFloat32(nn.functional.linear(h, LmHeadWeight));     // [B,T,V]
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -10,6 +10,10 @@ namespace RlhfSharp.Models;
 /// </summary>
 public abstract class HfModel : nn.Module
 {
+    /// <summary>Widens bf16/fp16 outputs (logits, scores) to float32 so log-softmax and losses never run in half precision;
+    /// float32 and float64 stay as they are.</summary>
+    public static Tensor AtLeastFloat32(Tensor t) => t.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? t.to(ScalarType.Float32) : t;
+
     /// <summary>The validated HF config this model was built from.</summary>
     public TransformerConfig Config { get; internal set; }
     /// <summary>The transformer body, registered under <see cref="Backbone.HfName"/>.</summary>

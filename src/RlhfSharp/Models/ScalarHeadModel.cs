@@ -36,7 +36,7 @@ public sealed class ScalarHeadModel : HfModel, IScalarHeadModel
     {
         using var scope = torch.NewDisposeScope();
         var h = Backbone.Forward(inputIds, attentionMask, null);                        // [B,T,C]
-        var values = score.forward(h).squeeze(-1).to(ScalarType.Float32);              // [B,T]
+        var values = AtLeastFloat32(score.forward(h).squeeze(-1));                     // [B,T]
         // A constant: it moves scores, not their gradients.
         if (Normalization?.RuntimeShift is double shift and not 0.0) values = values + shift;
         return values.MoveToOuterDisposeScope();

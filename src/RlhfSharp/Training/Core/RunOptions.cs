@@ -1,3 +1,5 @@
+using RlhfSharp.Distributed;
+
 namespace RlhfSharp.Training.Core;
 
 /// <summary>
@@ -16,6 +18,10 @@ public sealed record RunOptions
     public string Device { get; init; } = "cpu";
     /// <summary>Who hears about progress (default: nobody).</summary>
     public ITrainingProgress Progress { get; init; } = NullProgress.Instance;
+    /// <summary>Data parallelism: <see cref="DistributedMode.Mpi"/> when the process was started by <c>mpirun -np N</c>
+    /// (each rank trains a replica on its share of every batch; rank 0 alone writes files and reports progress).
+    /// The supervised phases (pretrain, sft, reward, dpo) support it; the others refuse it with a clear error.</summary>
+    public DistributedMode Distributed { get; init; } = DistributedMode.None;
     /// <summary>Stops the phase between steps; the last checkpoint stays.</summary>
     public CancellationToken Cancellation { get; init; }
 

@@ -11,9 +11,13 @@ namespace RlhfSharp.Training.Losses;
 /// </summary>
 public static class ResponseLogProbs
 {
-    /// <summary>hidden [B,T,C] → float32 logits of positions P-1 .. T-2, the ones that predict the N response tokens → [B,N,V].</summary>
+    /// <summary>hidden [B,T,C] → float32 (float64 for a float64 model) logits of positions P-1 .. T-2, the ones that predict
+    /// the N response tokens → [B,N,V].</summary>
     public static Tensor Logits(Tensor hidden, Tensor lmHead, int promptLength) =>
-        nn.functional.linear(hidden[.., (promptLength - 1)..^1], lmHead).to(ScalarType.Float32);
+        AtLeastFloat32(nn.functional.linear(hidden[.., (promptLength - 1)..^1], lmHead));
+
+    // bf16/fp16 logits widen to float32 for log-softmax; float32 and float64 stay as they are.
+    static Tensor AtLeastFloat32(Tensor t) => t.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? t.to(ScalarType.Float32) : t;
 
     /// <summary>
     /// Response-token log-probs [B,N] with the head and log-softmax run <paramref name="rowsPerChunk"/> rows at a time,

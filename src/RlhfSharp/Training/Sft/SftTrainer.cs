@@ -92,6 +92,7 @@ public static class SftTrainer
     sealed class SftTask(CausalLM model, List<EncodedExample> train, List<EncodedExample>? eval, int padId, int batchSize) : ISupervisedTask
     {
         public string Phase => "sft";
+        public IReadOnlySet<string> CountMetrics { get; } = new HashSet<string> { "response_tokens" };
         public int ExampleCount => train.Count;
 
         /// <summary>Counted (response) tokens: those whose position is trained, after the first (see <see cref="LmBatch"/>).</summary>

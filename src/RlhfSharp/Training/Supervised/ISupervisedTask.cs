@@ -30,6 +30,10 @@ public interface ISupervisedTask
     /// <c>LossSum / LossItems(indices)</c> is the micro-batch's mean loss.</summary>
     MicroBatchOutput Forward(long[] indices);
 
+    /// <summary>Names of <see cref="MicroBatchOutput.Metrics"/> that are counts over the micro-batch (e.g. response
+    /// tokens), which data-parallel ranks add up; the others are means, which they average.</summary>
+    IReadOnlySet<string> CountMetrics => new HashSet<string>();
+
     /// <summary>Held-out metrics as host doubles, names prefixed <c>eval_</c>; null when there is no eval data.</summary>
     IReadOnlyDictionary<string, double>? Evaluate();
 }

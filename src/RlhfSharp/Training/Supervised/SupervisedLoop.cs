@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RlhfSharp.Checkpoints;
+using RlhfSharp.Distributed;
 using RlhfSharp.Models;
 using RlhfSharp.Models.Lora;
 using RlhfSharp.Tokenization;
@@ -40,6 +41,10 @@ public sealed record SupervisedRun
     /// scalar head) are optimized, checkpoints hold the adapter instead of the model, and the output gets the PEFT adapter
     /// in <c>adapter/</c> beside the merged model (<see cref="SupervisedLoop.SaveModel"/>).</summary>
     public LoraAdapters? Adapters { get; init; }
+    /// <summary>The data-parallel group this run trains in (default: the phase's, <see cref="ProcessGroup.Current"/>;
+    /// one process outside a distributed phase). <see cref="BatchSize"/> is the global batch: each rank takes its share
+    /// of every micro-batch, and rank 0 alone writes checkpoints, metrics, plots, the model and progress.</summary>
+    public ProcessGroup Group { get; init; } = ProcessGroup.Current;
 }
 
 /// <summary>
@@ -48,6 +53,10 @@ public sealed record SupervisedRun
 /// steps, atomic checkpoints every N steps (model, optimizer, schedule step, torch RNG, data position) with exact
 /// resume, metrics to JSONL + TensorBoard + PNG plots, and a NaN/Inf stop that names the step and the last good
 /// checkpoint. Output: an HF model folder plus <c>checkpoints/</c>, <c>metrics.jsonl</c>, <c>tensorboard/</c>, plots.
+/// Data-parallel (<see cref="SupervisedRun.Group"/>): every rank draws the same global micro-batches from the same
+/// sampler (so the data position in a checkpoint is global and resumes under any number of ranks), runs its contiguous
+/// share, divides its loss sum by the GLOBAL item count, and the gradients are summed over ranks before clipping: the
+/// update equals one process's on the whole batch, up to the order of float additions.
 /// </summary>
 public static class SupervisedLoop
 {
@@ -67,7 +76,10 @@ public static class SupervisedLoop
         if (run.BatchSize < 1) throw new UserError($"{task.Phase}: batch size must be >= 1, got {run.BatchSize}");
         var accumulation = t.Accumulation;
         int micro = accumulation.MicroBatchSize(run.BatchSize);
-        var progress = run.Progress;
+        var group = run.Group;
+        if (micro % group.Size != 0)
+            throw new UserError($"{task.Phase}: batch_size {run.BatchSize} / grad_accum {accumulation.Steps} = {micro} examples per micro-batch cannot be split evenly over {group.Size} processes");
+        var progress = group.IsMain ? run.Progress : NullProgress.Instance;
         Directory.CreateDirectory(run.OutputDir);
 
         var model = run.Model;
@@ -95,8 +107,10 @@ public static class SupervisedLoop
             lastCheckpoint = ckpt.Folder;
             progress.Message($"{task.Phase}: resumed from {ckpt.Folder} (step {step} of {total})");
         }
+        optimizer.BroadcastParameters(group);
+        if (group.Size > 1) progress.Message($"{task.Phase}: data-parallel over {group.Size} processes, {micro / group.Size} examples each per micro-batch");
 
-        using var metrics = new MetricsLogger(run.OutputDir, tensorboard: true, resumeFromStep: resumedFrom);
+        using var metrics = group.IsMain ? new MetricsLogger(run.OutputDir, tensorboard: true, resumeFromStep: resumedFrom) : null;
         var meter = new ThroughputMeter();
         meter.Start(step);
         var clock = Stopwatch.StartNew();
@@ -111,11 +125,14 @@ public static class SupervisedLoop
             // Draw the whole step's micro-batches and count their items first, so each summed micro-batch loss is
             // divided by the step's count: the gradient of one big batch (GradAccumulation; HF num_items_in_batch).
             var microBatches = Enumerable.Range(0, accumulation.Steps).Select(_ => sampler.NextBatch(micro)).ToList();
-            long stepItems = microBatches.Sum(task.LossItems);
+            long stepItems = microBatches.Sum(task.LossItems);   // global: every rank counts every rank's share
+            var (shareStart, shareCount) = group.Share(micro);
             Tensor? lossSum = null;
             var metricSums = new Dictionary<string, Tensor>();
-            foreach (var indices in microBatches)
+            long stepTokens = 0;
+            foreach (var globalIndices in microBatches)
             {
+                var indices = group.Size == 1 ? globalIndices : globalIndices[shareStart..(shareStart + shareCount)];
                 var output = task.Forward(indices);
                 GradAccumulation.Scale(output.LossSum, stepItems).backward();
                 // Detached running sums: the step's mean loss and metrics, pulled to the host only when logging.
@@ -123,14 +140,23 @@ public static class SupervisedLoop
                 lossSum = lossSum is null ? l : lossSum + l;
                 foreach (var (name, value) in output.Metrics)
                     metricSums[name] = metricSums.TryGetValue(name, out var s) ? s + value : value;
-                meter.AddTokens(output.Tokens);
+                stepTokens += output.Tokens;
             }
+            if (group.Size > 1)
+            {
+                // One small all-reduce of host values per step: the global loss (for the NaN check and the log) and tokens.
+                var totals = new[] { lossSum!.to(ScalarType.Float64).item<double>(), stepTokens };
+                group.AllReduceSum(totals);
+                lossSum = tensor(totals[0], ScalarType.Float64);
+                stepTokens = (long)totals[1];
+            }
+            meter.AddTokens(stepTokens);
             var stepLoss = GradAccumulation.Scale(lossSum!, stepItems);
             bool log = t.ShouldLog(step + 1, total);
             double lr, gradNorm;
             try
             {
-                (lr, gradNorm) = OptimizerStep.Apply(optimizer, schedule, step, t.GradClip, stepLoss, checkFinite: true, pullToHost: log);
+                (lr, gradNorm) = OptimizerStep.Apply(optimizer, schedule, step, t.GradClip, stepLoss, checkFinite: true, pullToHost: log, group: group);
             }
             catch (NonFiniteError e)
             {
@@ -145,19 +171,26 @@ public static class SupervisedLoop
             if (log)
             {
                 var values = new Dictionary<string, double> { ["loss"] = lastLoss = stepLoss.to(ScalarType.Float64).item<double>(), ["lr"] = lr, ["grad_norm"] = gradNorm };
-                foreach (var (name, sum) in metricSums) values[name] = (sum / accumulation.Steps).to(ScalarType.Float64).item<double>();
+                var names = metricSums.Keys.ToList();
+                // Per-micro-batch metrics are averaged over micro-batches; over ranks, means (e.g. accuracy) are averaged
+                // and counts (the task's CountMetrics) added, as one process would see them on the whole micro-batch.
+                var perMicroBatch = names.Select(n => (metricSums[n] / accumulation.Steps).to(ScalarType.Float64).item<double>()).ToArray();
+                group.AllReduceSum(perMicroBatch);
+                var counts = task.CountMetrics;
+                for (int i = 0; i < names.Count; i++) values[names[i]] = counts.Contains(names[i]) ? perMicroBatch[i] : perMicroBatch[i] / group.Size;
                 values["tokens_per_sec"] = meter.TokensPerSecond;
-                metrics.Log(step, values);
+                metrics?.Log(step, values);
                 progress.Report(meter.Update(step, total, new Dictionary<string, double> { ["loss"] = values["loss"], ["lr"] = lr }));
             }
-            if (t.ShouldEval(step, total) && task.Evaluate() is { } eval)
+            // Every replica holds the same weights: rank 0 evaluates for all.
+            if (t.ShouldEval(step, total) && group.IsMain && task.Evaluate() is { } eval)
             {
                 model.train();
                 lastEval = eval;
-                metrics.Log(step, eval);
+                metrics?.Log(step, eval);
                 progress.Message($"{task.Phase}: step {step}: " + string.Join(", ", eval.Select(kv => $"{kv.Key} {kv.Value:G4}")));
             }
-            if (t.ShouldSave(step, total))
+            if (t.ShouldSave(step, total) && group.IsMain)
             {
                 lastCheckpoint = SaveCheckpoint(store, run, optimizer, sampler, step);
                 progress.Message($"{task.Phase}: checkpoint {lastCheckpoint}");
@@ -165,9 +198,12 @@ public static class SupervisedLoop
         }
 
         model.eval();
-        metrics.WritePlots(run.Plots);
-        run.BeforeFinalSave?.Invoke();
-        SaveModel(run);
+        if (group.IsMain)
+        {
+            metrics!.WritePlots(run.Plots);
+            run.BeforeFinalSave?.Invoke();
+            SaveModel(run);
+        }
         return new TrainResult(step, lastLoss, lastEval, clock.Elapsed.TotalSeconds, resumedFrom, Path.GetFullPath(run.OutputDir));
     }
 

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using RlhfSharp.Tests.Infrastructure;
+using Xunit;
+
+namespace RlhfSharp.Tests.Distributed;
+
+/// <summary>
+/// Data-parallel training over MPI (Open MPI 4, <c>mpirun --allow-run-as-root -np 2</c> on the CPU). The worker
+/// (tests/RlhfSharp.MpiWorker) trains pretrain, sft, reward and dpo in float64 on tiny models through the library's
+/// trainers; rank 0 writes the weights. Two ranks with a per-rank batch of 2 must give the weights of one process with
+/// a batch of 4, a checkpoint must resume under another number of ranks, and a dead rank must end the job.
+/// </summary>
+[Collection(MpiCollection.Name)]
+public sealed class MpiDataParallelTests
+{
+    const string Worker = "RlhfSharp.MpiWorker.dll";
+    static readonly string[] Phases = ["pretrain", "sft", "reward", "dpo"];
+
+    static double[] Weights(string dir, string phase)
+    {
+        var path = Path.Combine(dir, phase, "weights.f64");
+        Assert.True(File.Exists(path), $"{path} was not written");
+        return MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(path)).ToArray();
+    }
+
+    static void AssertSameWeights(string expectedDir, string actualDir, string phase, string what)
+    {
+        var expected = Weights(expectedDir, phase);
+        var actual = Weights(actualDir, phase);
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(1.0, expected.Max(Math.Abs));
+        double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-10 * scale, $"{phase}: {what}: weights differ by {worst:G3} (largest weight {scale:G3})");
+    }
+
+    static MpiRun.Result Ok(MpiRun.Result r, string what)
+    {
+        Assert.True(r.ExitCode == 0, $"{what} failed with exit code {r.ExitCode}:\n{r.All}");
+        return r;
+    }
+
+    [Fact]
+    public void Two_ranks_with_batch_2_give_the_weights_of_one_process_with_batch_4_in_every_supervised_phase()
+    {
+        using var tmp = new TempDir();
+        string one = tmp.File("one"), two = tmp.File("two");
+        string phases = string.Join(',', Phases);
+        Ok(MpiRun.Run(null, Worker, phases, one, "3"), "one process");
+        var r = Ok(MpiRun.Run(2, Worker, phases, two, "3"), "mpirun -np 2");
+        foreach (var phase in Phases) AssertSameWeights(one, two, phase, "2 ranks against 1 process");
+
+        // Clipping was active (the worker clips at 0.05): the logged pre-clip norm, the all-reduced one, is above it.
+        var norms = File.ReadLines(Path.Combine(two, "pretrain", "metrics.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("grad_norm").GetDouble()).ToList();
+        Assert.Equal(3, norms.Count);
+        Assert.All(norms, n => Assert.True(n > 0.05, $"grad_norm {n} is not above the clip 0.05"));
+        // Only rank 0 reports: each step is printed once.
+        Assert.Equal(1, r.Stdout.Split('\n').Count(l => l.Trim() == "pretrain step 3"));
+    }
+
+    [Fact]
+    public void A_checkpoint_written_by_two_ranks_resumes_in_one_and_the_other_way_round()
+    {
+        using var tmp = new TempDir();
+        string straight = tmp.File("straight"), twoThenOne = tmp.File("two-then-one"), oneThenTwo = tmp.File("one-then-two");
+        const string phases = "pretrain,sft";
+        Ok(MpiRun.Run(null, Worker, phases, straight, "4"), "straight run");
+
+        Ok(MpiRun.Run(2, Worker, phases, twoThenOne, "2"), "2 ranks, steps 1-2");
+        Ok(MpiRun.Run(null, Worker, phases, twoThenOne, "4", "--resume"), "1 process, steps 3-4");
+
+        Ok(MpiRun.Run(null, Worker, phases, oneThenTwo, "2"), "1 process, steps 1-2");
+        Ok(MpiRun.Run(2, Worker, phases, oneThenTwo, "4", "--resume"), "2 ranks, steps 3-4");
+
+        foreach (var phase in phases.Split(','))
+        {
+            AssertSameWeights(straight, twoThenOne, phase, "2 ranks then 1 against a straight run");
+            AssertSameWeights(straight, oneThenTwo, phase, "1 process then 2 ranks against a straight run");
+        }
+    }
+
+    [Fact]
+    public void A_rank_that_dies_ends_the_job_with_a_clear_message_instead_of_a_hang()
+    {
+        using var tmp = new TempDir();
+        var tag = "RLHF_MPI_TEST_TAG=" + Guid.NewGuid().ToString("N");
+        var psi = MpiRun.StartInfo(2, Worker, ["pretrain", tmp.File("run"), "100000"], new Dictionary<string, string> { [tag.Split('=')[0]] = tag.Split('=')[1] });
+        using var mpirun = Process.Start(psi)!;
+        var stderr = mpirun.StandardError.ReadToEndAsync();
+        try
+        {
+            // Wait until the ranks are training together (rank 0 prints each step), then kill rank 1 as the OOM killer would.
+            string? line;
+            while ((line = mpirun.StandardOutput.ReadLine()) is not null && line.Trim() != "pretrain step 3") { }
+            if (line is null) Assert.Fail("the job ended before step 3: " + stderr.Result);   // stderr is complete only once the job ended
+            var rank1 = MpiRun.ProcessesWithEnvironment(tag, "OMPI_COMM_WORLD_RANK=1");
+            Assert.Single(rank1);
+            var killedAt = Stopwatch.StartNew();
+            Process.GetProcessById(rank1[0]).Kill();
+            var stdoutRest = mpirun.StandardOutput.ReadToEndAsync();
+            Assert.True(mpirun.WaitForExit(60_000), "rank 0 kept waiting for the dead rank for 60 s");
+            mpirun.WaitForExit();
+            var output = stdoutRest.Result + stderr.Result;
+            Assert.NotEqual(0, mpirun.ExitCode);
+            Assert.Contains("rank 1", output);
+            Assert.Contains("signal 9", output);
+            Assert.True(killedAt.Elapsed.TotalSeconds < 60, $"the job took {killedAt.Elapsed.TotalSeconds:F0} s to end");
+        }
+        finally
+        {
+            if (!mpirun.HasExited) mpirun.Kill(true);
+        }
+    }
+}
+
+/// <summary>The MPI tests start several processes each; running them one at a time keeps the suite's load bounded.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MpiCollection
+{
+    public const string Name = "mpi";
+}
