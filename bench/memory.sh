@@ -16,6 +16,7 @@ for shape in "${shapes[@]}"; do
     for fit in "${fits[@]}"; do
       line=$(dotnet "$bench" --only memory --shape "$shape" --phase "$phase" --fit "$fit" 2>&1 | grep '^memory ' || true)
       if [[ -z "$line" ]]; then echo "| $shape | $phase | $fit | failed (out of memory?) | | | |"; continue; fi
+      if [[ "$line" == *"not run"* ]]; then echo "| $shape | $phase | $fit | not run: ${line#*: } | | | |"; continue; fi
       # memory SHAPE PHASE FIT: trained parameters N, RSS after loading X GB, peak RSS Y GB, Z s (sizes)
       params=$(sed -E 's/.*trained parameters ([0-9,]*[0-9]).*/\1/' <<<"$line")
       loaded=$(sed -E 's/.*RSS after loading ([0-9.]+) GB.*/\1/' <<<"$line")

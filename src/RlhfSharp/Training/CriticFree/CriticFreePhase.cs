@@ -38,8 +38,9 @@ static class CriticFreePhase
         ScalarHeadModel? reward = null;
         try
         {
-            policy = policyFolder.LoadCausalLM(device);
-            reference = policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
+            policy = policyFolder.LoadCausalLM(device, Precision.Parse(settings.Dtype));
+            // LoRA: the reference is the policy with its adapters off (no second copy of the weights).
+            reference = settings.Lora.Enabled ? policy : policyFolder.LoadCausalLM(frozenDevice, frozenDtype);
             var terms = new List<RewardTerm>();
             if (sources.RewardFolder is not null)
             {
@@ -55,9 +56,12 @@ static class CriticFreePhase
             run.Progress.Message($"{phase}: {prompts.PromptIds.Count} prompts, {settings.PromptsPerIteration} per iteration x {objective.GroupSize} responses, rewards " +
                                  string.Join(" + ", terms.Select(t => $"{t.Weight:G4} * {t.Name}")) + $", response end id {endId}, pad id {policyFolder.PadId}");
             var trained = policy;
-            using var engine = RolloutEngines.Open(settings.RolloutEngine, new PolicySnapshot(folder => HfModelSaver.Save(trained, folder, policyFolder.Path), IsAdapter: false),
-                run.Output, text => run.Progress.Message($"{phase}: {text}"));
-            using var trainer = new CriticFreeTrainer(settings, objective, new CriticFreeModels(policy, reference, terms),
+            using var adapters = settings.Lora.Attach(policy, phase, settings.Seed);
+            var snapshot = adapters is not null
+                ? new PolicySnapshot(folder => AdapterFolder.Save(adapters, folder, Path.GetFullPath(policyFolder.Path), policyFolder.Path), IsAdapter: true)
+                : new PolicySnapshot(folder => HfModelSaver.Save(trained, folder, policyFolder.Path), IsAdapter: false);
+            using var engine = RolloutEngines.Open(settings.RolloutEngine, snapshot, run.Output, text => run.Progress.Message($"{phase}: {text}"));
+            using var trainer = new CriticFreeTrainer(settings, objective, new CriticFreeModels(policy, reference, terms, adapters),
                 prompts.PromptIds, endId, policyFolder.PadId)
             {
                 ExtraMetrics = prompts.InSourceIndices(sources.RolloutMetrics), RolloutEngine = engine,
@@ -71,7 +75,7 @@ static class CriticFreePhase
         }
         finally
         {
-            foreach (var model in new HfModel?[] { policy, reference, reward }) model?.Dispose();
+            foreach (var model in new HfModel?[] { policy, ReferenceEquals(reference, policy) ? null : reference, reward }) model?.Dispose();
         }
     }
 

@@ -53,9 +53,17 @@ public sealed record CriticFreeSettings
     public ulong Seed { get; init; } = 1;
     /// <summary>Who generates the rollouts: this process, or an inference server that is sent the policy's weights.</summary>
     public RolloutEngineSettings RolloutEngine { get; init; } = new();
+    /// <summary>The policy's weights: fp32, or bf16 mixed precision (see <see cref="Precision"/>).</summary>
+    public string Dtype { get; init; } = Precision.Fp32;
+    /// <summary>Recompute each policy block's forward during backward (<see cref="Models.BlockCheckpoint"/>).</summary>
+    public bool GradientCheckpointing { get; init; }
+    /// <summary>LoRA adapters on the policy instead of full finetuning when <c>lora_r</c> &gt; 0; the reference is then the
+    /// policy with its adapters off (see <see cref="LoraConfig"/>).</summary>
+    public LoraConfig Lora { get; init; } = new();
 
-    /// <summary>AdamW options of the policy: <see cref="PolicyLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps.</summary>
-    public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay };
+    /// <summary>AdamW options of the policy: <see cref="PolicyLr"/> and <see cref="WeightDecay"/>, PyTorch's betas and eps,
+    /// float32 master weights under bf16.</summary>
+    public AdamWOptions PolicyOptimizer => new() { Lr = PolicyLr, WeightDecay = WeightDecay, MasterWeights = Dtype == Precision.Bf16 };
 
     /// <summary>The verifiable rewards named by <see cref="RewardFunctions"/>, in order (checked by the schema).</summary>
     public IReadOnlyList<VerifiableRewardKind> RewardFunctionKinds =>
@@ -106,6 +114,10 @@ public sealed record CriticFreeSettings
         yield return Make("keep_checkpoints", "N", "Checkpoints kept in output/checkpoints.", null, s => s.KeepCheckpoints, (s, v) => s with { KeepCheckpoints = v }, Rules.AtLeast(1));
         yield return Make("seed", "N", "Seed of sampling, prompt order and minibatch order.", null, s => s.Seed, (s, v) => s with { Seed = v });
         foreach (var setting in RolloutEngineSettings.For<TConfig>(c => get(c).RolloutEngine, (c, r) => with(c, get(c) with { RolloutEngine = r })))
+            yield return setting;
+        yield return Make("gradient_checkpointing", "BOOL", "Recompute each block's forward during backward instead of keeping its activations (Chen et al. 2016): less memory, about one more forward pass per update; gradients unchanged.", null, s => s.GradientCheckpointing, (s, v) => s with { GradientCheckpointing = v });
+        yield return Make("dtype", "DTYPE", Precision.Help, null, s => s.Dtype, (s, v) => s with { Dtype = v }, Precision.Rule);
+        foreach (var setting in LoraSettings.For<TConfig>(c => get(c).Lora, (c, l) => with(c, get(c) with { Lora = l })))
             yield return setting;
     }
 

@@ -35,8 +35,16 @@ public sealed partial class CriticFreeTrainer
     {
         var loop = new RlLoopSettings(objective.Phase, settings.Iterations, settings.SaveEvery, settings.KeepCheckpoints, Plots,
             [("score", "reward/score_mean"), ("kl", "kl"), ("eos", "response/eos_rate"), ("flat", "reward/zero_std_groups")]);
-        var (last, resumedFrom) = RlTrainingLoop.Run(this, loop, outputDir,
-            () => HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir), progress, resume, cancellation);
+        var (last, resumedFrom) = RlTrainingLoop.Run(this, loop, outputDir, () =>
+        {
+            if (models.PolicyAdapters is { } lora)
+            {
+                // As PPO and the supervised phases: the PEFT adapter in adapter/, the merged policy as the output's HF model.
+                AdapterFolder.Save(lora, Path.Combine(outputDir, "adapter"), tokenizerSourceDir is null ? null : Path.GetFullPath(tokenizerSourceDir), tokenizerSourceDir);
+                lora.MergeAndUnload();
+            }
+            HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
+        }, progress, resume, cancellation);
         if (resumedFrom is not null) ResumedFromIteration = resumedFrom;
         return last;
     }
@@ -45,7 +53,7 @@ public sealed partial class CriticFreeTrainer
     public string SaveCheckpoint(CheckpointStore store)
     {
         var data = new CheckpointData { Step = Iteration, DataPosition = promptSampler.Position };
-        data.Models["policy"] = dir => HfModelSaver.Save(models.Policy, dir);
+        data.Models["policy"] = models.PolicyAdapters is { } lora ? dir => AdapterFolder.Save(lora, dir, null) : dir => HfModelSaver.Save(models.Policy, dir);
         data.Optimizers["policy"] = policyOpt;
         return store.Save(data);
     }
@@ -55,7 +63,8 @@ public sealed partial class CriticFreeTrainer
     {
         var ckpt = store.LoadLatest();
         if (ckpt is null) return false;
-        HfModelLoader.LoadWeightsInto(models.Policy, ckpt.ModelFolder("policy"));
+        if (models.PolicyAdapters is { } lora) AdapterFolder.LoadWeights(lora, ckpt.ModelFolder("policy"));
+        else HfModelLoader.LoadWeightsInto(models.Policy, ckpt.ModelFolder("policy"));
         ckpt.LoadOptimizer("policy", policyOpt);
         if (ckpt.DataPosition is { } position) promptSampler.Skip(position);
         ckpt.RestoreTorchRng();

@@ -17,7 +17,7 @@ public sealed partial class CriticFreeTrainer
         var rows = promptIndices.SelectMany(i => Enumerable.Repeat(i, GroupSize)).ToArray();     // [B], B = prompts × G
         var rollout = RolloutSampler.Sample(models.Policy, models.Reference, rows.Select(i => prompts[(int)i]).ToList(), rows,
             new RolloutSampling(MaxNewTokens, settings.Temperature, RolloutSeeds.Sampling(settings.Seed, Iteration), eosId, padId, settings.RolloutEngine.Greedy),
-            engine: RolloutEngine, iteration: Iteration);
+            ReferenceScope, RolloutEngine, Iteration);
 
         using var _ = no_grad();
         var respMask = rollout.ResponseMask;                                                      // [B,N]

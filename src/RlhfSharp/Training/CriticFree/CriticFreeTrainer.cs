@@ -1,6 +1,8 @@
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Rl;
+using TorchSharp;
 using static TorchSharp.torch;
 using AdamW = RlhfSharp.Training.Core.AdamW;
 
@@ -11,7 +13,9 @@ namespace RlhfSharp.Training.CriticFree;
 /// <param name="Policy">the trained policy.</param>
 /// <param name="Reference">the frozen SFT model (KL reference); may sit on another device or dtype.</param>
 /// <param name="Rewards">the reward terms, summed with their weights (at least one).</param>
-public sealed record CriticFreeModels(CausalLM Policy, CausalLM Reference, IReadOnlyList<RewardTerm> Rewards);
+/// <param name="PolicyAdapters">the policy's LoRA adapters when LoRA is on; the reference may then be the policy itself,
+/// run with its adapters off.</param>
+public sealed record CriticFreeModels(CausalLM Policy, CausalLM Reference, IReadOnlyList<RewardTerm> Rewards, LoraAdapters? PolicyAdapters = null);
 
 /// <summary>
 /// GRPO and RLOO, one trainer: each iteration samples G responses to each of a batch of prompts, scores them, turns
@@ -69,18 +73,29 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
         (this.settings, this.objective, this.models, prompts, eosId, padId) = (settings, objective, models, promptIds, eosTokenId, padTokenId);
         device = models.Policy.Device;
 
-        models.Reference.eval();
-        foreach (var p in models.Reference.parameters()) p.requires_grad = false;
+        if (!ReferenceEquals(models.Reference, models.Policy))
+        {
+            models.Reference.eval();
+            foreach (var p in models.Reference.parameters()) p.requires_grad = false;
+        }
         foreach (var term in models.Rewards)
             if (term.Scorer is ModelRewardScorer rm)
             {
                 rm.Model.eval();
                 foreach (var p in rm.Model.parameters()) p.requires_grad = false;
             }
+        if (settings.Lora.Enabled != (models.PolicyAdapters is not null))
+            throw new Configuration.ConfigError(phase, "lora_r", settings.Lora.Enabled ? "is > 0 but the policy has no LoRA adapters (attach them with LoraConfig.Attach)" : "is 0 but the policy has LoRA adapters");
+        // Mixed precision: bf16 policy weights (the optimizer keeps float32 masters); LoRA adapters stay float32.
+        if (settings.Dtype == Precision.Bf16 && models.Policy.Dtype != ScalarType.BFloat16) models.Policy.to(ScalarType.BFloat16);
+        models.Policy.Backbone.GradientCheckpointing = settings.GradientCheckpointing;
         models.Policy.eval();   // no dropout: logprobs of the same tokens must agree between rollout and update
-        policyOpt = new AdamW(models.Policy, settings.PolicyOptimizer);
+        policyOpt = models.PolicyAdapters is { } lora ? new AdamW(lora.NamedParameters(), settings.PolicyOptimizer) : new AdamW(models.Policy, settings.PolicyOptimizer);
         promptSampler = new EpochSampler(prompts.Count, settings.Seed);
     }
+
+    /// <summary>Switches the policy's adapters off while the reference runs, when the reference is the policy itself.</summary>
+    IDisposable? ReferenceScope() => ReferenceEquals(models.Reference, models.Policy) ? models.PolicyAdapters?.Disable() : null;
 
     static TConfig Valid<TConfig>(TConfig config, Configuration.ConfigSchema<TConfig> schema) => schema.Validate(config);
 
