@@ -1,3 +1,4 @@
+using RlhfSharp.Distributed;
 using RlhfSharp.Models;
 using RlhfSharp.Training.Core;
 using RlhfSharp.Training.Rl;
@@ -31,6 +32,7 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
     readonly Device device;
     readonly AdamW policyOpt;
     readonly EpochSampler promptSampler;
+    readonly ProcessGroup group;             // data parallelism: each rank rolls out whole groups of its share of the prompts
 
     /// <summary>Iterations done (rollout + update); restored on resume.</summary>
     public int Iteration { get; private set; }
@@ -68,6 +70,8 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
         if (eosTokenId == padTokenId) throw new UserError($"{phase}: the pad id equals the EOS id ({eosTokenId}); EOS is never used as padding");
         (this.settings, this.objective, this.models, prompts, eosId, padId) = (settings, objective, models, promptIds, eosTokenId, padTokenId);
         device = models.Policy.Device;
+        group = ProcessGroup.Current;
+        Ppo.PpoTrainer.CheckSplit(group, phase, "prompts_per_iteration", settings.PromptsPerIteration);
 
         models.Reference.eval();
         foreach (var p in models.Reference.parameters()) p.requires_grad = false;
@@ -79,6 +83,7 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
             }
         models.Policy.eval();   // no dropout: logprobs of the same tokens must agree between rollout and update
         policyOpt = new AdamW(models.Policy, settings.PolicyOptimizer);
+        policyOpt.BroadcastParameters(group);   // every rank starts from rank 0's weights
         promptSampler = new EpochSampler(prompts.Count, settings.Seed);
     }
 
@@ -97,7 +102,7 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
         foreach (var (k, v) in Update(batch)) stats[k] = v;
         stats["lr"] = policyOpt.Lr;
         if (ExtraMetrics is not null)
-            foreach (var (k, v) in ExtraMetrics(batch.PromptIndices, responses)) stats[k] = v;
+            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.PromptIndices, responses))) stats[k] = v;
         batch.Dispose();
         Iteration++;
         return stats;

@@ -75,8 +75,15 @@ public static class RolloutSeeds
     /// so consecutive iterations get far-apart seeds, different from the prompt sampler's epoch seeds.</summary>
     const ulong MinibatchSeedMultiplier = 0xD1B54A32D192ED03UL;
 
-    /// <summary>Seed of iteration <paramref name="iteration"/>'s sampling generator.</summary>
-    public static long Sampling(ulong seed, int iteration) => (long)(seed * SamplingSeedStride + (ulong)iteration) & long.MaxValue;
+    /// <summary>Rank r of a data-parallel group samples with the rank-0 seed XOR (this · r): a large odd multiplier
+    /// (the 64-bit golden-ratio Weyl step), so the ranks' streams differ and rank 0 keeps the single-process seed.</summary>
+    const ulong RankSeedMultiplier = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>Seed of iteration <paramref name="iteration"/>'s sampling generator (on rank <paramref name="rank"/> of a
+    /// data-parallel group; rank 0 and one process draw alike). A rank's rows therefore depend on how many ranks share
+    /// the batch unless sampling is greedy.</summary>
+    public static long Sampling(ulong seed, int iteration, int rank = 0) =>
+        (long)((seed * SamplingSeedStride + (ulong)iteration) ^ (RankSeedMultiplier * (ulong)rank)) & long.MaxValue;
 
     /// <summary>Seed of the minibatch order of iteration <paramref name="iteration"/> (epoch by epoch through <see cref="Core.EpochSampler.Permutation"/>).</summary>
     public static ulong Minibatch(ulong seed, int iteration) => seed ^ (MinibatchSeedMultiplier * (ulong)(iteration + 1));
