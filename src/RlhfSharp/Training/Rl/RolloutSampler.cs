@@ -63,8 +63,8 @@ public static class RolloutSampler
 }
 
 /// <summary>
-/// The seeds of an RL trainer's random streams, pure functions of (seed, iteration), so a resumed run redraws exactly
-/// what an uninterrupted one would.
+/// The seeds of an RL trainer's random streams, pure functions of (seed, iteration) and the data-parallel rank, so a
+/// resumed run redraws exactly what an uninterrupted one would (with temperature sampling: under the same number of ranks).
 /// </summary>
 public static class RolloutSeeds
 {
