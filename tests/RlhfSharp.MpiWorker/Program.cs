@@ -1,5 +1,4 @@
 using RlhfSharp.Data;
-using RlhfSharp.Generation;
 using RlhfSharp.Distributed;
 using RlhfSharp.Models;
 using RlhfSharp.Tokenization;
@@ -133,14 +132,14 @@ static void WriteWeights(string path, HfModel model)
     file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()));
 }
 
-// PPO-ptx on a global rollout batch of 8 prompts of different lengths (4 per rank on 2 ranks), greedy decoding (so the
-// global rollout does not depend on how many ranks sample it), 2 epochs of 2 minibatches of 4 (so a minibatch's rows may
+// PPO-ptx on a global rollout batch of 8 prompts of different lengths (4 per rank on 2 ranks), sampled at temperature 0.9
+// (each rank draws its rows of the global noise, so the rollout does not depend on the number of ranks), 2 epochs of 2 minibatches of 4 (so a minibatch's rows may
 // all sit on one rank), advantage whitening, score normalisation, ptx 4 blocks per step, the adaptive KL controller,
 // a value model of its own (two optimizers), clipping at 0.05 (active). ppo_stop stops each iteration's epochs early at
 // an approx_kl of 1e-12, after the first minibatch that moved the policy.
 static CausalLM Ppo(string dir, long iterations, bool resume, ITrainingProgress progress, bool earlyStop, out ScalarHeadModel value)
 {
-    var policy = Lm(21);
+    var policy = EndingPolicy(21);
     var reference = ModelFactory.DeepCopy(policy);
     torch.manual_seed(22);
     value = ModelFactory.CreateScalarHead(Config());
@@ -161,7 +160,7 @@ static CausalLM Ppo(string dir, long iterations, bool resume, ITrainingProgress 
         Iterations = (int)iterations, RolloutBatchSize = 8, MiniBatchSize = 4, PpoEpochs = 2, MaxNewTokens = 6, Temperature = 0.9,
         KlCoef = 0.1, KlTarget = 0.01, KlHorizon = 50, PolicyLr = 1e-2, ValueLr = 1e-2, WarmupIterations = 1, PtxCoef = 0.5, PtxBatchSize = 4,
         NormalizeScores = true, WhitenAdvantages = true, MaxGradNorm = 0.05, ValueModel = ValueModelKind.FromReward, SaveEvery = 1, Seed = 3,
-        EarlyStopKl = earlyStop ? 1e-12 : null, RolloutEngine = new RolloutEngineSettings { Greedy = true },
+        EarlyStopKl = earlyStop ? 1e-12 : null,
     };
     using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value), prompts, ptx,
         ByteTokenizer.EndOfTextId, ByteTokenizer.PadTokenId);
@@ -173,10 +172,11 @@ static CausalLM Ppo(string dir, long iterations, bool resume, ITrainingProgress 
 // GRPO (bnpo: the token mean; grpo_dr: dr_grpo's sum over sequences x max_new_tokens) and RLOO (REINFORCE, a mean
 // over sequences) on 4 prompts x group 4 per iteration (2 prompts' groups per rank on 2 ranks), 2 minibatches of 8 for
 // GRPO over 2 passes with a k3 KL term, one step on the whole rollout for RLOO, a float64 reward model, clipping at
-// 0.05. Sampled at temperature 1 by RowSeededEngine, so the global rollout does not depend on the number of ranks.
+// 0.05. Sampled at temperature 1; each rank draws its rows of the global noise, so the rollout does not depend on the
+// number of ranks.
 static CausalLM CriticFree(string phase, string dir, long iterations, bool resume, ITrainingProgress progress)
 {
-    var policy = Lm(31);
+    var policy = EndingPolicy(31);
     using var reference = ModelFactory.DeepCopy(policy);
     torch.manual_seed(32);
     using var reward = ModelFactory.CreateScalarHead(Config());
@@ -190,12 +190,12 @@ static CausalLM CriticFree(string phase, string dir, long iterations, bool resum
     var models = new CriticFreeModels(policy, reference, [new RewardTerm("reward_model", new ModelRewardScorer(reward), 1.0)]);
     int eos = ByteTokenizer.EndOfTextId, pad = ByteTokenizer.PadTokenId;
     using var trainer = phase == "rloo"
-        ? new CriticFreeTrainer(new RlooConfig { GroupSize = 4, KlCoef = 0.1, Common = common }, models, prompts, eos, pad) { RolloutEngine = new RowSeededEngine(4) }
+        ? new CriticFreeTrainer(new RlooConfig { GroupSize = 4, KlCoef = 0.1, Common = common }, models, prompts, eos, pad)
         : new CriticFreeTrainer(new GrpoConfig
         {
             GroupSize = 4, Beta = 0.05, LossAggregation = phase == "grpo" ? RlhfSharp.Training.Losses.LossAggregation.Bnpo : RlhfSharp.Training.Losses.LossAggregation.DrGrpo,
             Common = common with { MiniBatchSize = 8, NumIterations = 2 },
-        }, models, prompts, eos, pad) { RolloutEngine = new RowSeededEngine(4) };
+        }, models, prompts, eos, pad);
     trainer.Train(dir, null, progress, resume);
     return policy;
 }
@@ -203,6 +203,17 @@ static CausalLM CriticFree(string phase, string dir, long iterations, bool resum
 static TransformerConfig Config() =>
     TransformerConfig.SmallGpt2(ByteTokenizer.EndOfTextId + 2, 2, 32, 2, 64) with
     { BosTokenId = ByteTokenizer.EndOfTextId, EosTokenId = ByteTokenizer.EndOfTextId, PadTokenId = ByteTokenizer.PadTokenId };
+
+// A policy that often ends its response: the EOS embedding scaled up (tied head), so responses differ in length and the
+// ranks' shares hold different numbers of tokens.
+static CausalLM EndingPolicy(long seed)
+{
+    var lm = Lm(seed);
+    using (torch.no_grad())
+        foreach (var (name, p) in lm.named_parameters())
+            if (name.EndsWith("wte.weight")) p[ByteTokenizer.EndOfTextId].mul_(16);
+    return lm;
+}
 
 static CausalLM Lm(long seed)
 {
@@ -218,29 +229,3 @@ sealed class StepPrinter(string phase) : ITrainingProgress
     public void Message(string text) { }
 }
 
-/// <summary>
-/// Samples each row on its own, seeded from its prompt's ids, the iteration and its place in its prompt's group: the
-/// rows a rank samples are those one process samples, however the global batch is split (the library's local engine
-/// seeds a whole rank's batch from (seed, iteration, rank), which depends on the number of ranks). Prompts must be
-/// distinct within an iteration (they are: the prompt sampler draws without replacement within an epoch).
-/// </summary>
-sealed class RowSeededEngine(int groupSize) : IRolloutEngine
-{
-    public GenerationResult Generate(CausalLM policy, IReadOnlyList<IReadOnlyList<int>> prompts, RolloutSampling options, int iteration)
-    {
-        var responses = new List<int[]>();
-        for (int row = 0; row < prompts.Count; row++)
-        {
-            long seed = prompts[row].Aggregate(17L * (iteration + 1) + row % groupSize, (hash, id) => hash * 1_000_003 + id) & long.MaxValue;
-            using var one = Sampler.Generate(policy, [prompts[row]], new SamplingOptions
-            {
-                MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, Seed = seed, EosId = options.EosId, PadId = options.PadId,
-            }, policy.Device);
-            responses.Add(one.Responses()[0]);
-        }
-        int width = Math.Max(1, responses.Max(r => r.Length));
-        return GenerationResult.FromResponses(prompts, responses, responses.Select(r => new float[r.Length]).ToList(), width, options.PadId, policy.Device);
-    }
-
-    public void Dispose() { }
-}

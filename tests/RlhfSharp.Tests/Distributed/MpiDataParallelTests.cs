@@ -83,7 +83,7 @@ public sealed class MpiDataParallelTests
     static List<System.Text.Json.JsonElement> Metrics(string dir, string phase) =>
         File.ReadLines(Path.Combine(dir, phase, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
 
-    /// <summary>PPO-ptx (see the worker's Ppo): the global rollout batch of 8 split 4 + 4, greedy decoding, whitening,
+    /// <summary>PPO-ptx (see the worker's Ppo): the global rollout batch of 8 split 4 + 4, sampled at temperature 0.9, whitening,
     /// score normalisation, ptx, adaptive KL, clipping, two optimizers; ppo_stop also stops epochs early on approx_kl.</summary>
     [Fact]
     public void Ppo_on_two_ranks_with_half_the_rollout_batch_each_gives_the_weights_of_one_process()
@@ -104,10 +104,12 @@ public sealed class MpiDataParallelTests
         foreach (var (a, b) in single.Zip(metrics))
             foreach (var name in new[] { "reward/score_mean", "reward/score_std", "kl", "beta", "policy/approx_kl", "loss/policy", "loss/ptx", "policy/grad_norm" })
                 Assert.True(Math.Abs(a.GetProperty(name).GetDouble() - b.GetProperty(name).GetDouble()) <= 1e-9, $"{name}: {a.GetProperty(name)} against {b.GetProperty(name)}");
-        // What the comparison covers really happened: scores vary (normalisation does something), beta moved, clipping acted.
+        // What the comparison covers really happened: scores vary (normalisation does something), beta moved, clipping acted,
+        // responses differ in length (the ranks' token counts differ).
         Assert.All(metrics, m => Assert.True(m.GetProperty("reward/score_std").GetDouble() > 1e-3));
         Assert.NotEqual(0.1, metrics[^1].GetProperty("beta").GetDouble());
         Assert.All(metrics, m => Assert.True(m.GetProperty("policy/grad_norm").GetDouble() > 0.05, "clipping at 0.05 was not active"));
+        Assert.Contains(metrics, m => m.GetProperty("response/length_mean").GetDouble() < 6);
         var stopped = Metrics(two, "ppo_stop");
         Assert.All(stopped, m => Assert.Equal(1, m.GetProperty("ppo/early_stopped").GetDouble()));
         Assert.All(stopped, m => Assert.True(m.GetProperty("ppo/updates").GetDouble() < 4));
@@ -133,7 +135,7 @@ public sealed class MpiDataParallelTests
     }
 
     /// <summary>GRPO (bnpo and dr_grpo) and RLOO (see the worker's CriticFree): 4 prompts x group 4 split 2 + 2 prompts,
-    /// each row sampled from its own seed (the worker's RowSeededEngine), k3 KL, clipping.</summary>
+    /// sampled at temperature 1 by the library's local engine, k3 KL, clipping.</summary>
     [Fact]
     public void Grpo_and_rloo_on_two_ranks_with_half_the_prompts_each_give_the_weights_of_one_process_and_resume_in_one()
     {

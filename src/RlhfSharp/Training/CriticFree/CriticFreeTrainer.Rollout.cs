@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Training.Losses;
 using RlhfSharp.Training.Rl;
 using static TorchSharp.torch;
@@ -22,7 +23,8 @@ public sealed partial class CriticFreeTrainer
         var promptIndices = globalPrompts[first..(first + count)];
         var rows = promptIndices.SelectMany(i => Enumerable.Repeat(i, GroupSize)).ToArray();     // [B], B = prompts × G
         var rollout = RolloutSampler.Sample(models.Policy, models.Reference, rows.Select(i => prompts[(int)i]).ToList(), rows,
-            new RolloutSampling(MaxNewTokens, settings.Temperature, RolloutSeeds.Sampling(settings.Seed, Iteration, group.Rank), eosId, padId, settings.RolloutEngine.Greedy),
+            new RolloutSampling(MaxNewTokens, settings.Temperature, RolloutSeeds.Sampling(settings.Seed, Iteration), eosId, padId, settings.RolloutEngine.Greedy,
+                group.Size > 1 ? new RowSlice(first * GroupSize, globalPrompts.Length * GroupSize) : null),
             engine: RolloutEngine, iteration: Iteration);
 
         using var _ = no_grad();

@@ -20,7 +20,7 @@ public sealed record CriticFreeModels(CausalLM Policy, CausalLM Reference, IRead
 /// <see cref="CriticFreeSettings.NumIterations"/> passes of gradient steps on the policy loss
 /// (<see cref="CriticFreeObjective.Loss"/>). Rollouts, reference log-probs, seeds, checkpoints and the loop are PPO's
 /// (<see cref="RolloutSampler"/>, <see cref="RlTrainingLoop"/>). Resumes exactly: policy, optimizer, prompt sampler and
-/// iteration are in the checkpoint, and every random draw is seeded from (seed, iteration) and, with several ranks, the rank.
+/// iteration are in the checkpoint, and every random draw is seeded from (seed, iteration).
 /// </summary>
 public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
 {

@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Training.Rl;
 using RlhfSharp.Training.Losses;
 using TorchSharp;
@@ -24,7 +25,8 @@ public sealed partial class PpoTrainer
         // The rollout's tensors move into the batch; the hidden states and the rest are freed by Step's dispose scope.
         var rollout = RolloutSampler.Sample(models.Policy, models.Reference, idx.Select(i => prompts[(int)i]).ToList(), idx,
             new RolloutSampling(config.MaxNewTokens ?? PpoConfig.DefaultMaxNewTokens, config.Temperature,
-                RolloutSeeds.Sampling(config.Seed, Iteration, group.Rank), eosId, padId, config.RolloutEngine.Greedy), ReferenceScope, RolloutEngine, Iteration);
+                RolloutSeeds.Sampling(config.Seed, Iteration), eosId, padId, config.RolloutEngine.Greedy,
+                group.Size > 1 ? new RowSlice(first, globalIdx.Length) : null), ReferenceScope, RolloutEngine, Iteration);
 
         using var _ = no_grad();
         int P = rollout.PromptLength;

@@ -28,7 +28,7 @@ public sealed record PpoModels(CausalLM Policy, CausalLM Reference, IRewardScore
 /// KL to the SFT model, estimate advantages with GAE, and take clipped policy/value steps — each also pulling the
 /// policy towards the pretraining distribution with gamma * log-likelihood on a pretraining minibatch.
 /// Resumes exactly: models, optimizers, KL controller, samplers and the iteration all live in the checkpoint, and
-/// every random draw is seeded from (seed, iteration) and, with several ranks, the rank.
+/// every random draw is seeded from (seed, iteration).
 /// </summary>
 public sealed partial class PpoTrainer : IRlTrainer, IDisposable
 {
