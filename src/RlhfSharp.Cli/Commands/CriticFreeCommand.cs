@@ -37,7 +37,7 @@ public abstract class CriticFreeCommand<TConfig> : CliCommand
         var sources = CriticFreeSources.FromFiles(args.Required(Policy), args.String(Reward), args.Required(Prompts)) with { FrozenDevice = args.String(FrozenDevice) };
         var run = SharedOptions.RunOptions(args, cancellation);
         var result = ConsoleProgress.Run(progress => RunPhase(config, sources, run with { Progress = progress }));
-        Console.Error.WriteLine(result.Summary);
+        if (RlhfSharp.Distributed.ProcessGroup.IsMainProcess) Console.Error.WriteLine(result.Summary);
         return 0;
     }
 }

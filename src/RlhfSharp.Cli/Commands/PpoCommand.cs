@@ -31,7 +31,7 @@ public sealed class PpoCommand : CliCommand
             config.PtxCoef > 0 ? args.String(PtxData) : null, args.String(PtxTextField) ?? "text") with { FrozenDevice = args.String(FrozenDevice) };
         var run = SharedOptions.RunOptions(args, cancellation);
         var result = ConsoleProgress.Run(progress => PpoPhase.Run(config, sources, run with { Progress = progress }));
-        Console.Error.WriteLine(result.Summary);
+        if (RlhfSharp.Distributed.ProcessGroup.IsMainProcess) Console.Error.WriteLine(result.Summary);
         return 0;
     }
 }

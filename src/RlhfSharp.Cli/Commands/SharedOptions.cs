@@ -17,7 +17,8 @@ public static class SharedOptions
     public static readonly CliOption Resume = CliOption.Switch("--resume", "Continue exactly from the latest complete checkpoint in OUTPUT/checkpoints (weights, optimizer, schedule, RNG, data position).");
     public static readonly CliOption Distributed = new CliOption("--distributed", "MODE",
         "none, or mpi: data-parallel over the ranks of `mpirun -np N rlhf ...` (Open MPI 4); --batch-size stays the global batch, " +
-        "each rank takes its share, rank 0 alone writes files and progress. pretrain, sft, reward and dpo support it.") { Default = "none" };
+        "each rank takes its share, rank 0 alone writes files and progress. Every training phase supports it (pretrain, sft, reward, dpo, " +
+        "ppo, grpo, rloo; the RL phases split the rollout's prompts, and refuse --rollout-engine openai with it).") { Default = "none" };
     public static readonly CliOption Json = CliOption.Switch("--json", "Print one JSON object on stdout instead of readable lines.");
     public static readonly CliOption BatchSize = new CliOption("--batch-size", "N", "Records per forward pass.") { Default = "8" };
     public static readonly CliOption MaxNewTokens = new CliOption("--max-new-tokens", "N", "Longest response in tokens; sampling also stops at EOS or the end of turn.") { Default = "64" };

@@ -120,6 +120,17 @@ public static class Sampler
             sorted = sorted.masked_fill(drop, 0);
             probs = zeros_like(probs).scatter(-1, order, sorted);
         }
+        if (options.Rows is { } rows)
+        {
+            // torch.multinomial's one-sample draw, argmax p / q with q ~ Exp(1) (ATen Distributions.cpp, the exponential
+            // race), with q drawn for the whole global batch and this batch's rows taken: every process that samples a
+            // part of the batch draws what one process sampling all of it draws (and one process with the slice
+            // [0, B) of B rows draws exactly what multinomial draws).
+            long b = probs.shape[0];
+            if (rows.Offset + b > rows.Total) throw new ArgumentException($"rows [{rows.Offset}, {rows.Offset + b}) exceed the global batch of {rows.Total}");
+            var q = empty([rows.Total, probs.shape[1]], probs.dtype, probs.device).exponential_(1, generator)[rows.Offset..(int)(rows.Offset + b)];
+            return (probs / q).argmax(-1);
+        }
         return multinomial(probs, 1, generator: generator).squeeze(-1);
     }
 }

@@ -26,6 +26,12 @@ public sealed record SamplingOptions
     /// <summary>Fills prompts on the left and finished rows on the right. Must differ from EOS, so a pad never reads as "ended".</summary>
     public int PadId { get; init; }
 
+    /// <summary>Data-parallel sampling: this batch is rows [Offset, Offset + B) of a global batch of Total rows whose
+    /// other rows other processes sample with the same <see cref="Seed"/>. Each step draws the noise of the whole global
+    /// batch and uses this batch's rows, so a row's tokens do not depend on how the global batch is split. Null: this
+    /// batch is the whole batch.</summary>
+    public RowSlice? Rows { get; init; }
+
     /// <summary>Whether any id ends generation (<see cref="EosId"/> or <see cref="StopIds"/>).</summary>
     public bool HasStop => EosId is not null || StopIds.Count > 0;
 
@@ -37,6 +43,11 @@ public sealed record SamplingOptions
         if (TopK < 0) throw new UserError($"top-k must be >= 0 (got {TopK})");
         if (!(TopP > 0 && TopP <= 1)) throw new UserError($"top-p must be in (0, 1] (got {TopP})");
         if (EosId is int e && e == PadId) throw new UserError($"the pad id equals the EOS id ({e}); EOS is never used as padding");
+        if (Rows is { } rows && (rows.Offset < 0 || rows.Total < 1 || rows.Offset >= rows.Total))
+            throw new UserError($"row slice [{rows.Offset}, ...) does not lie in a global batch of {rows.Total} rows");
         if (StopIds.Contains(PadId)) throw new UserError($"the pad id {PadId} is also a stop id; a stop token is never used as padding");
     }
 }
+
+/// <summary>Rows [<paramref name="Offset"/>, Offset + B) of a global batch of <paramref name="Total"/> rows (<see cref="SamplingOptions.Rows"/>).</summary>
+public readonly record struct RowSlice(int Offset, int Total);

@@ -64,4 +64,23 @@ public class SamplingTests
         var picks = Sampler.Pick(logits, new SamplingOptions { TopK = 2 }, gen).data<long>().ToArray();
         Assert.Equal(new long[] { 1, 3 }, picks.Distinct().OrderBy(x => x));
     }
+
+    [Fact]
+    public void A_row_slice_draws_what_the_whole_batch_draws_and_the_whole_slice_what_multinomial_draws()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var logits = randn(6, 50);   // [B,V]
+        var options = new SamplingOptions { Temperature = 0.8, TopP = 0.9 };
+        long[] Draw(Tensor rows, SamplingOptions o)
+        {
+            using var gen = new TorchSharp.torch.Generator(17);
+            return Sampler.Pick(rows, o, gen).data<long>().ToArray();
+        }
+        var whole = Draw(logits, options);
+        Assert.Equal(whole, Draw(logits, options with { Rows = new RowSlice(0, 6) }));
+        var parts = Draw(logits[..2], options with { Rows = new RowSlice(0, 6) }).Concat(Draw(logits[2..], options with { Rows = new RowSlice(2, 6) }));
+        Assert.Equal(whole, parts);
+        Assert.True(whole.Distinct().Count() > 2);   // a real draw, not argmax everywhere
+    }
 }

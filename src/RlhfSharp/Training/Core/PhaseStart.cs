@@ -19,8 +19,22 @@ public static class PhaseStart
     {
         if (run.Distributed != DistributedMode.None)
             throw new UserError($"{phase}: --distributed {run.Distributed.ToString().ToLowerInvariant()} is not supported by this phase " +
-                "(data-parallel phases: pretrain, sft, reward, dpo); run it in one process");
+                "(data-parallel phases: pretrain, sft, reward, dpo, ppo, grpo, rloo); run it in one process");
         return CheckOutput(phase, run);
+    }
+
+    /// <summary>
+    /// For a data-parallel phase: joins the process group of <see cref="RunOptions.Distributed"/>, checks the output and
+    /// device as <see cref="Check"/> does, and waits until every rank has looked at the output folder (rank 0 must not
+    /// write a checkpoint before then: a fresh run refuses a folder that holds one, and a resumed one must read the same
+    /// latest checkpoint on every rank). The caller makes the group <see cref="ProcessGroup.Current"/> while it trains.
+    /// </summary>
+    public static (torch.Device Device, bool Resume, ProcessGroup Group) CheckDataParallel(string phase, RunOptions run)
+    {
+        var group = ProcessGroup.Join(run.Distributed);
+        var (device, resume) = CheckOutput(phase, run);
+        group.Barrier();
+        return (device, resume, group);
     }
 
     static (torch.Device Device, bool Resume) CheckOutput(string phase, RunOptions run)
@@ -44,11 +58,7 @@ public static class PhaseStart
         RunOptions run, Func<OpenedSource, torch.Device, bool, TrainResult> train)
     {
         schema.Validate(config);
-        var group = ProcessGroup.Join(run.Distributed);
-        var (device, resume) = CheckOutput(phase, run);
-        // Rank 0 must not write a checkpoint before every rank has looked at the output folder: a fresh run refuses
-        // a folder that holds one, and a resumed one must read the same latest checkpoint on every rank.
-        group.Barrier();
+        var (device, resume, group) = CheckDataParallel(phase, run);
         using var current = ProcessGroup.Use(group);
         return PhaseResults.From(phase, train(model.Open(), device, resume));
     }

@@ -19,7 +19,15 @@ static class CriticFreePhase
     public static PhaseResult Run(CriticFreeSettings settings, CriticFreeObjective objective, CriticFreeSources sources, RunOptions run)
     {
         string phase = objective.Phase;
-        var (device, resume) = PhaseStart.Check(phase, run);
+        if (run.Distributed != Distributed.DistributedMode.None && settings.RolloutEngine.UsesServer)
+            throw new UserError($"{phase}: --rollout-engine openai cannot be combined with --distributed {run.Distributed.ToString().ToLowerInvariant()} " +
+                "(the ranks would share one server); roll out locally on each rank, or use the server from one process");
+        var (device, resume, group) = PhaseStart.CheckDataParallel(phase, run);
+        using var current = Distributed.ProcessGroup.Use(group);
+        // Rank 0 alone reports; the others train silently.
+        if (!group.IsMain) run = run with { Progress = NullProgress.Instance };
+        Ppo.PpoTrainer.CheckSplit(group, phase, "prompts_per_iteration", settings.PromptsPerIteration);
+        if (group.Size > 1) run.Progress.Message($"{phase}: data-parallel over {group.Size} processes, {settings.PromptsPerIteration / group.Size} prompts each per iteration");
         var clock = Stopwatch.StartNew();
         var policyFolder = ModelFolder.Open(sources.PolicyFolder, sources.Tokenizer);
         if (sources.RewardFolder is { } rewardFolder) RlPrompts.CheckRewardFolder(rewardFolder, sources.PolicyFolder);

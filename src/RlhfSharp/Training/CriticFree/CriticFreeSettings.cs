@@ -94,7 +94,7 @@ public sealed record CriticFreeSettings
             new Setting<TConfig, TValue>(key, help, source, valueName, c => read(get(c)), (c, v) => with(c, write(get(c), v)), rule);
 
         yield return Make("iterations", "N", "Iterations: a rollout of prompts_per_iteration x group_size responses, then the updates on it.", null, s => s.Iterations, (s, v) => s with { Iterations = v }, Rules.AtLeast(1));
-        yield return Make("prompts_per_iteration", "N", "Prompts sampled per iteration; each is answered group_size times.", null, s => s.PromptsPerIteration, (s, v) => s with { PromptsPerIteration = v }, Rules.AtLeast(1));
+        yield return Make("prompts_per_iteration", "N", "Prompts sampled per iteration; each is answered group_size times (the global batch under --distributed: each rank answers its share of whole groups).", null, s => s.PromptsPerIteration, (s, v) => s with { PromptsPerIteration = v }, Rules.AtLeast(1));
         yield return Make("mini_batch_size", "N", "Responses per gradient step; must divide the rollout (prompts_per_iteration x group_size). 0 = the whole rollout, one on-policy step per pass.", null, s => s.MiniBatchSize, (s, v) => s with { MiniBatchSize = v }, Rules.AtLeast(0));
         yield return Make("num_iterations", "MU", "mu: passes over each rollout (PPO-style reuse of the samples); 1 = every sample used once.", "TRL num_iterations", s => s.NumIterations, (s, v) => s with { NumIterations = v }, Rules.AtLeast(1));
         yield return Make("max_new_tokens", "N", "Longest response in tokens; none = 64, or what the policy's context leaves room for.", null, s => s.MaxNewTokens, (s, v) => s with { MaxNewTokens = v }, v => v is null or >= 1 ? null : $"must be >= 1, got {v}");

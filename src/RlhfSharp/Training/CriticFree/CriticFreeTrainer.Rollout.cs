@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Training.Losses;
 using RlhfSharp.Training.Rl;
 using static TorchSharp.torch;
@@ -13,10 +14,17 @@ public sealed partial class CriticFreeTrainer
     /// </summary>
     (CriticFreeBatch batch, int[][] responses) Rollout()
     {
-        var promptIndices = promptSampler.NextBatch(settings.PromptsPerIteration);
+        if (group.Size > 1 && RolloutEngine is OpenAiRolloutEngine)
+            throw new UserError($"{objective.Phase}: a rollout server (--rollout-engine openai) cannot be combined with --distributed mpi; roll out locally on each rank or run in one process");
+        // Every rank draws the global prompts (the sampler's position stays global) and answers its contiguous share, each
+        // prompt's whole group on one rank, so group advantages need no communication.
+        var globalPrompts = promptSampler.NextBatch(settings.PromptsPerIteration);
+        var (first, count) = group.Share(globalPrompts.Length);
+        var promptIndices = globalPrompts[first..(first + count)];
         var rows = promptIndices.SelectMany(i => Enumerable.Repeat(i, GroupSize)).ToArray();     // [B], B = prompts × G
         var rollout = RolloutSampler.Sample(models.Policy, models.Reference, rows.Select(i => prompts[(int)i]).ToList(), rows,
-            new RolloutSampling(MaxNewTokens, settings.Temperature, RolloutSeeds.Sampling(settings.Seed, Iteration), eosId, padId, settings.RolloutEngine.Greedy),
+            new RolloutSampling(MaxNewTokens, settings.Temperature, RolloutSeeds.Sampling(settings.Seed, Iteration), eosId, padId, settings.RolloutEngine.Greedy,
+                group.Size > 1 ? new RowSlice(first * GroupSize, globalPrompts.Length * GroupSize) : null),
             ReferenceScope, RolloutEngine, Iteration);
 
         using var _ = no_grad();
@@ -49,25 +57,31 @@ public sealed partial class CriticFreeTrainer
         return (batch, rollout.ResponseIds);
     }
 
-    /// <summary>Rollout figures, pulled to the host once per iteration.</summary>
+    /// <summary>Rollout figures over the global batch, pulled to the host once per iteration. Every rank holds the same
+    /// number of rows and groups, so a mean over rows or groups is the mean of the ranks' means; the score's std and the
+    /// per-token mean take the global statistics.</summary>
     Dictionary<string, double> RolloutStats(CriticFreeBatch batch)
     {
+        using var scope = NewDisposeScope();
         var mask = batch.ResponseMask;
-        var figures = new List<Tensor>
+        var rowMeans = new List<Tensor>
         {
-            batch.Scores.mean(), batch.Scores.std(), batch.Rewards.mean(), GroupObjectives.ZeroStdGroupFraction(batch.Rewards, GroupSize),
+            batch.Scores.mean(), batch.Rewards.mean(), GroupObjectives.ZeroStdGroupFraction(batch.Rewards, GroupSize),
             batch.SequenceKl.mean(), mask.sum(-1).mean(), batch.Ended.to_type(ScalarType.Float32).mean(), batch.Advantages.abs().mean(),
-            Masked.Mean(-batch.OldLogProbs, mask),
         };
-        figures.AddRange(batch.TermScores.Select(t => t.mean()));
-        var packed = stack(figures.Select(f => f.to_type(ScalarType.Float64))).cpu().data<double>().ToArray();
+        rowMeans.AddRange(batch.TermScores.Select(t => t.mean()));
+        var means = GlobalStatistics.Sum(group, stack(rowMeans.Select(f => f.to_type(ScalarType.Float64)))) / group.Size;
+        var (_, scoreStd) = GlobalStatistics.MeanStd(group, batch.Scores);
+        var (negLogp, _) = GlobalStatistics.MaskedMean(group, -batch.OldLogProbs, mask);
+        var packed = cat([means, stack([scoreStd, negLogp])]).cpu().data<double>().ToArray();
+        int extra = rowMeans.Count;
         var stats = new Dictionary<string, double>
         {
-            ["reward/score_mean"] = packed[0], ["reward/score_std"] = packed[1], ["reward/total_mean"] = packed[2],
-            ["reward/zero_std_groups"] = packed[3], ["kl"] = packed[4], ["response/length_mean"] = packed[5],
-            ["response/eos_rate"] = packed[6], ["advantage/abs_mean"] = packed[7], ["policy/neg_logp_mean"] = packed[8],
+            ["reward/score_mean"] = packed[0], ["reward/score_std"] = packed[extra], ["reward/total_mean"] = packed[1],
+            ["reward/zero_std_groups"] = packed[2], ["kl"] = packed[3], ["response/length_mean"] = packed[4],
+            ["response/eos_rate"] = packed[5], ["advantage/abs_mean"] = packed[6], ["policy/neg_logp_mean"] = packed[extra + 1],
         };
-        for (int k = 0; k < batch.TermScores.Count; k++) stats[$"reward/{models.Rewards[k].Name}_mean"] = packed[9 + k];
+        for (int k = 0; k < batch.TermScores.Count; k++) stats[$"reward/{models.Rewards[k].Name}_mean"] = packed[7 + k];
         return stats;
     }
 }

@@ -1,3 +1,4 @@
+using RlhfSharp.Distributed;
 using RlhfSharp.Models;
 using RlhfSharp.Models.Lora;
 using RlhfSharp.Training.Core;
@@ -35,6 +36,7 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
     readonly Device device;
     readonly AdamW policyOpt;
     readonly EpochSampler promptSampler;
+    readonly ProcessGroup group;             // data parallelism: each rank rolls out whole groups of its share of the prompts
 
     /// <summary>Iterations done (rollout + update); restored on resume.</summary>
     public int Iteration { get; private set; }
@@ -72,6 +74,8 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
         if (eosTokenId == padTokenId) throw new UserError($"{phase}: the pad id equals the EOS id ({eosTokenId}); EOS is never used as padding");
         (this.settings, this.objective, this.models, prompts, eosId, padId) = (settings, objective, models, promptIds, eosTokenId, padTokenId);
         device = models.Policy.Device;
+        group = ProcessGroup.Current;
+        Ppo.PpoTrainer.CheckSplit(group, phase, "prompts_per_iteration", settings.PromptsPerIteration);
 
         if (!ReferenceEquals(models.Reference, models.Policy))
         {
@@ -91,6 +95,7 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
         models.Policy.Backbone.GradientCheckpointing = settings.GradientCheckpointing;
         models.Policy.eval();   // no dropout: logprobs of the same tokens must agree between rollout and update
         policyOpt = models.PolicyAdapters is { } lora ? new AdamW(lora.NamedParameters(), settings.PolicyOptimizer) : new AdamW(models.Policy, settings.PolicyOptimizer);
+        policyOpt.BroadcastParameters(group);   // every rank starts from rank 0's weights
         promptSampler = new EpochSampler(prompts.Count, settings.Seed);
     }
 
@@ -112,7 +117,7 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
         foreach (var (k, v) in Update(batch)) stats[k] = v;
         stats["lr"] = policyOpt.Lr;
         if (ExtraMetrics is not null)
-            foreach (var (k, v) in ExtraMetrics(batch.PromptIndices, responses)) stats[k] = v;
+            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.PromptIndices, responses))) stats[k] = v;
         batch.Dispose();
         Iteration++;
         return stats;

@@ -131,7 +131,7 @@ public sealed record PpoConfig
     /// <summary>Every PPO setting, declared once: the CLI options, recipe keys, validation and docs/pipeline.md come from it.</summary>
     public static ConfigSchema<PpoConfig> Schema { get; } = new SchemaBuilder<PpoConfig>("ppo", () => new())
         .Add("iterations", "N", "PPO iterations (rollout + update).", null, c => c.Iterations, (c, v) => c with { Iterations = v }, Rules.AtLeast(1))
-        .Add("rollout_batch_size", "N", "Prompts sampled per iteration.", "lm-human-preferences batch_size, N-details", c => c.RolloutBatchSize, (c, v) => c with { RolloutBatchSize = v }, Rules.AtLeast(1))
+        .Add("rollout_batch_size", "N", "Prompts sampled per iteration (the global batch under --distributed: each rank rolls out its share, so it must divide by the number of ranks).", "lm-human-preferences batch_size, N-details", c => c.RolloutBatchSize, (c, v) => c with { RolloutBatchSize = v }, Rules.AtLeast(1))
         .Add("mini_batch_size", "N", "Sequences per gradient step; must divide rollout_batch_size.", "lm-human-preferences: 4 minibatches", c => c.MiniBatchSize, (c, v) => c with { MiniBatchSize = v }, Rules.AtLeast(1))
         .Add("ppo_epochs", "N", "Passes over each rollout batch.", "lm-human-preferences noptepochs, TRL", c => c.PpoEpochs, (c, v) => c with { PpoEpochs = v }, Rules.AtLeast(1))
         .Add("max_new_tokens", "N", "Longest response in tokens; none = 64, or what the policy's context leaves room for.", null, c => c.MaxNewTokens, (c, v) => c with { MaxNewTokens = v }, v => v is null or >= 1 ? null : $"must be >= 1, got {v}")
@@ -152,7 +152,7 @@ public sealed record PpoConfig
         .Add("score_clip", "C", "Clip reward-model scores to ±C before the KL penalty; none = no clip.", null, c => c.ScoreClip, (c, v) => c with { ScoreClip = v }, Rules.PositiveOrNone)
         .Add("normalize_scores", "BOOL", "Whiten reward-model scores over each rollout batch.", null, c => c.NormalizeScores, (c, v) => c with { NormalizeScores = v })
         .Add("ptx_coef", "GAMMA", "gamma of PPO-ptx: weight of the pretraining log-likelihood; 0 switches it off (InstructGPT's 27.8 was under its own loss scaling; both terms are per-token means here).", null, c => c.PtxCoef, (c, v) => c with { PtxCoef = v }, Rules.NonNegative)
-        .Add("ptx_batch_size", "N", "Pretraining blocks per minibatch.", null, c => c.PtxBatchSize, (c, v) => c with { PtxBatchSize = v }, Rules.AtLeast(1))
+        .Add("ptx_batch_size", "N", "Pretraining blocks per minibatch (global under --distributed: each rank takes its share).", null, c => c.PtxBatchSize, (c, v) => c with { PtxBatchSize = v }, Rules.AtLeast(1))
         .Add("ptx_block_size", "N", "Tokens per ptx block; 0 = the policy's context.", "nanoGPT block_size", c => c.PtxBlockSize, (c, v) => c with { PtxBlockSize = v }, Rules.AtLeast(0))
         .Add("value_model", "KIND", "from_reward: a separate value model initialised from the reward model (InstructGPT). shared: a value head on the policy's trunk (one model fewer).", "InstructGPT §3.5",
             c => c.ValueModel == ValueModelKind.SharedTrunk ? "shared" : "from_reward",

@@ -31,7 +31,15 @@ public static class PpoPhase
     public static PhaseResult Run(PpoConfig config, PpoSources sources, RunOptions run)
     {
         config.Validate();
-        var (device, resume) = PhaseStart.Check(Name, run);
+        if (run.Distributed != Distributed.DistributedMode.None && config.RolloutEngine.UsesServer)
+            throw new UserError($"{Name}: --rollout-engine openai cannot be combined with --distributed {run.Distributed.ToString().ToLowerInvariant()} " +
+                "(the ranks would share one server); roll out locally on each rank, or use the server from one process");
+        var (device, resume, group) = PhaseStart.CheckDataParallel(Name, run);
+        using var current = Distributed.ProcessGroup.Use(group);
+        // Rank 0 alone reports; the others train silently.
+        if (!group.IsMain) run = run with { Progress = NullProgress.Instance };
+        PpoTrainer.CheckSplit(group, Name, "rollout_batch_size", config.RolloutBatchSize);
+        if (group.Size > 1) run.Progress.Message($"{Name}: data-parallel over {group.Size} processes, {config.RolloutBatchSize / group.Size} prompts each per iteration");
         var clock = Stopwatch.StartNew();
         var policyFolder = ModelFolder.Open(sources.PolicyFolder, sources.Tokenizer);
         RlPrompts.CheckRewardFolder(sources.RewardFolder, sources.PolicyFolder);

@@ -1,3 +1,4 @@
+using RlhfSharp.Generation;
 using RlhfSharp.Training.Rl;
 using RlhfSharp.Training.Losses;
 using TorchSharp;
@@ -11,14 +12,21 @@ public sealed partial class PpoTrainer
     /// Samples one response per prompt (<see cref="RolloutSampler"/>: the policy's own logprobs of the sampled tokens,
     /// re-scored at the sampling temperature, and the reference logprobs), then without gradients the values, the RM
     /// score at the last real token, the per-token KL-penalised rewards and GAE advantages.
+    /// With several ranks, every rank draws the same global batch of prompts (so the sampler's position stays global)
+    /// and rolls out its contiguous share; score normalisation uses the global batch's statistics.
     /// </summary>
     (PpoBatch batch, int[][] responses) Rollout()
     {
-        var idx = promptSampler.NextBatch(config.RolloutBatchSize);
+        if (group.Size > 1 && RolloutEngine is OpenAiRolloutEngine)
+            throw new UserError("ppo: a rollout server (--rollout-engine openai) cannot be combined with --distributed mpi; roll out locally on each rank or run in one process");
+        var globalIdx = promptSampler.NextBatch(config.RolloutBatchSize);
+        var (first, count) = group.Share(globalIdx.Length);
+        var idx = globalIdx[first..(first + count)];
         // The rollout's tensors move into the batch; the hidden states and the rest are freed by Step's dispose scope.
         var rollout = RolloutSampler.Sample(models.Policy, models.Reference, idx.Select(i => prompts[(int)i]).ToList(), idx,
             new RolloutSampling(config.MaxNewTokens ?? PpoConfig.DefaultMaxNewTokens, config.Temperature,
-                RolloutSeeds.Sampling(config.Seed, Iteration), eosId, padId, config.RolloutEngine.Greedy), ReferenceScope, RolloutEngine, Iteration);
+                RolloutSeeds.Sampling(config.Seed, Iteration), eosId, padId, config.RolloutEngine.Greedy,
+                group.Size > 1 ? new RowSlice(first, globalIdx.Length) : null), ReferenceScope, RolloutEngine, Iteration);
 
         using var _ = no_grad();
         int P = rollout.PromptLength;
@@ -30,7 +38,7 @@ public sealed partial class PpoTrainer
         var rawScore = models.Reward.Score(seq, mask, rollout.ResponseIds, idx);                    // [B]
         var score = rawScore - config.MissingEosPenalty * rollout.Ended.logical_not().to_type(ScalarType.Float32);
         if (config.ScoreClip is double c) score = score.clamp(-c, c);
-        if (config.NormalizeScores) score = (score - score.mean()) / (score.std() + 1e-8);
+        if (config.NormalizeScores) score = GlobalStatistics.NormalizeScores(group, score);
 
         var penalised = PpoObjectives.KlPenalizedRewards(rollout.OldLogProbs, rollout.RefLogProbs, respMask, score, kl.Value);
         var gae = PpoObjectives.Gae(penalised.Rewards, oldValues, respMask, config.Gamma, config.Lambda);
@@ -44,19 +52,24 @@ public sealed partial class PpoTrainer
         return (batch, rollout.ResponseIds);
     }
 
-    /// <summary>Rollout figures, pulled to the host once per iteration.</summary>
+    /// <summary>Rollout figures over the global batch (sums and counts all-reduced), pulled to the host once per iteration.</summary>
     Dictionary<string, double> RolloutStats(PpoBatch batch)
     {
+        using var scope = NewDisposeScope();
         var mask = batch.ResponseMask;
+        static Tensor F64(Tensor t) => t.to_type(ScalarType.Float64);
         var seqKl = (batch.Kl * mask).sum(-1);                                  // [B]
         var lengths = mask.sum(-1);
         var ended = batch.Responses.eq(eosId).logical_and(mask.to_type(ScalarType.Bool)).any(-1).to_type(ScalarType.Float32);
-        var raw = batch.RawScores;
-        var packed = stack([
-            raw.mean(), raw.std(), batch.Scores.mean(), seqKl.mean(), (batch.Rewards * mask).sum(-1).mean(),
-            lengths.mean(), ended.mean(), Masked.Mean(batch.Advantages, mask), Masked.Mean(batch.Returns, mask),
-            Masked.Mean(batch.OldValues, mask), Masked.Mean(-batch.OldLogProbs, mask),
-        ]).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        var (rawMean, rawStd) = GlobalStatistics.MeanStd(group, batch.RawScores);
+        var rowSums = GlobalStatistics.Sum(group, stack([
+            F64(batch.Scores.sum()), F64(seqKl.sum()), F64((batch.Rewards * mask).sum()), F64(lengths.sum()), F64(ended.sum()),
+            tensor((double)batch.PromptIndices.Length, ScalarType.Float64, device: mask.device)]));
+        var tokenSums = GlobalStatistics.Sum(group, stack([
+            F64(Masked.Sum(batch.Advantages, mask)), F64(Masked.Sum(batch.Returns, mask)), F64(Masked.Sum(batch.OldValues, mask)),
+            F64(Masked.Sum(-batch.OldLogProbs, mask)), Masked.Count(mask, ScalarType.Float64)]));
+        var packed = cat([stack([rawMean, rawStd]), rowSums[..5] / rowSums[5], tokenSums[..4] / tokenSums[4].clamp_min(1)])
+            .cpu().data<double>().ToArray();
         return new()
         {
             ["reward/score_mean"] = packed[0], ["reward/score_std"] = packed[1], ["reward/penalised_score_mean"] = packed[2],

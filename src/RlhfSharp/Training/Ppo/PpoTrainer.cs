@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Checkpoints;
 using RlhfSharp.Data;
+using RlhfSharp.Distributed;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
 using RlhfSharp.Models.Lora;
@@ -44,6 +45,7 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
     readonly IKlController kl;
     readonly EpochSampler promptSampler;
     readonly EpochSampler? ptxSampler;
+    readonly ProcessGroup group;             // data parallelism: each rank rolls out its share of every global batch
 
     /// <summary>The pretraining sampler's seed is the prompt sampler's plus this, so the two orders differ.</summary>
     const ulong PtxSeedOffset = 1;
@@ -82,6 +84,9 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
             throw new Configuration.ConfigError("ppo", "lora_r", config.Lora.Enabled ? "is > 0 but the value model has no LoRA adapters (attach them with LoraConfig.Attach)" : "is 0 but the value model has LoRA adapters");
         (this.config, this.models, prompts, ptx, eosId, padId) = (config, models, promptIds, config.PtxCoef > 0 ? ptxBlocks : null, eosTokenId, padTokenId);
         device = models.Policy.Device;
+        group = ProcessGroup.Current;
+        CheckSplit(group, "ppo", "rollout_batch_size", config.RolloutBatchSize);
+        if (ptx is not null) CheckSplit(group, "ppo", "ptx_batch_size", config.PtxBatchSize);
 
         if (config.Dtype == Precision.Bf16)
         {
@@ -109,9 +114,20 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         if (config.ValueModel == ValueModelKind.FromReward)
             valueOpt = models.ValueAdapters is { } valueLora ? new AdamW(valueLora.NamedParameters(), config.ValueOptimizer) : new AdamW(models.Value!, config.ValueOptimizer);
 
+        // Every rank starts from rank 0's trained weights, whatever its own initialisation drew (the shared value head).
+        policyOpt.BroadcastParameters(group);
+        valueOpt?.BroadcastParameters(group);
+
         kl = config.KlTarget is double target ? new AdaptiveKlController(config.KlCoef, target, config.KlHorizon) : new FixedKlController(config.KlCoef);
         promptSampler = new EpochSampler(prompts.Count, config.Seed);
         if (ptx is not null) ptxSampler = new EpochSampler(ptx.Count, config.Seed + PtxSeedOffset);
+    }
+
+    /// <summary>A global batch must split into equal shares, one per rank (a UserError naming the setting otherwise).</summary>
+    internal static void CheckSplit(ProcessGroup group, string phase, string setting, int globalSize)
+    {
+        if (globalSize % group.Size != 0)
+            throw new UserError($"{phase}: {setting} {globalSize} cannot be split evenly over {group.Size} processes; make it a multiple of {group.Size}");
     }
 
     static void Freeze(HfModel model)
@@ -138,7 +154,7 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         stats["beta"] = kl.Value;
         stats["lr"] = policyOpt.Lr;
         if (ExtraMetrics is not null)
-            foreach (var (k, v) in ExtraMetrics(batch.PromptIndices, responses)) stats[k] = v;
+            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.PromptIndices, responses))) stats[k] = v;
         batch.Dispose();
         Iteration++;
         return stats;

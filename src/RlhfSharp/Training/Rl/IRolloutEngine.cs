@@ -31,7 +31,7 @@ public sealed class LocalRolloutEngine : IRolloutEngine
         Sampler.Generate(policy, prompts, new SamplingOptions
         {
             MaxNewTokens = options.MaxNewTokens, Greedy = options.Greedy, Temperature = options.Temperature, Seed = options.Seed,
-            EosId = options.EosId, PadId = options.PadId,
+            EosId = options.EosId, PadId = options.PadId, Rows = options.Rows,
         }, policy.Device);
 
     /// <summary>Nothing to free.</summary>

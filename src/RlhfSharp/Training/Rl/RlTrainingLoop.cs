@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RlhfSharp.Distributed;
 using RlhfSharp.Training.Core;
 
 namespace RlhfSharp.Training.Rl;
@@ -30,6 +31,8 @@ public sealed record RlLoopSettings(string Phase, int Iterations, int SaveEvery,
 /// The iteration loop PPO, GRPO and RLOO share: resume from <c>output/checkpoints</c>, step to the last iteration with
 /// metrics to <c>output/metrics.jsonl</c> (+ TensorBoard) and the progress bar, checkpoint every N iterations and at
 /// the end, write the PNG plots, then let the trainer write its model folders.
+/// In a data-parallel group (<see cref="ProcessGroup.Current"/>) every rank resumes from the same checkpoint and steps
+/// together; rank 0 alone writes checkpoints, metrics, plots and models and reports progress (the metrics are global).
 /// </summary>
 public static class RlTrainingLoop
 {
@@ -45,7 +48,8 @@ public static class RlTrainingLoop
     public static (IReadOnlyDictionary<string, double> Last, long? ResumedFrom) Run(IRlTrainer trainer, RlLoopSettings settings, string outputDir,
         Action saveModels, ITrainingProgress? progress = null, bool resume = true, CancellationToken cancellation = default)
     {
-        progress ??= NullProgress.Instance;
+        var group = ProcessGroup.Current;
+        progress = group.IsMain ? progress ?? NullProgress.Instance : NullProgress.Instance;
         var store = new CheckpointStore(Path.Combine(outputDir, PhaseStart.CheckpointsFolder), settings.KeepCheckpoints);
         long? resumedFrom = null;
         if (resume && trainer.TryResume(store))
@@ -54,7 +58,7 @@ public static class RlTrainingLoop
             progress.Message($"{settings.Phase}: resumed at iteration {trainer.Iteration}");
         }
         IReadOnlyDictionary<string, double> stats = new Dictionary<string, double>();
-        using var metrics = new MetricsLogger(outputDir, tensorboard: true, resumeFromStep: trainer.Iteration);
+        using var metrics = group.IsMain ? new MetricsLogger(outputDir, tensorboard: true, resumeFromStep: trainer.Iteration) : null;
         var clock = Stopwatch.StartNew();
         int startIteration = trainer.Iteration;
         while (trainer.Iteration < settings.Iterations)
@@ -63,15 +67,20 @@ public static class RlTrainingLoop
             cancellation.ThrowIfCancellationRequested();
             stats = trainer.Step();
             int iteration = trainer.Iteration;
-            metrics.Log(iteration, stats);
+            metrics?.Log(iteration, stats);
             double perIteration = clock.Elapsed.TotalSeconds / (iteration - startIteration);
             progress.Report(new ProgressUpdate(iteration, settings.Iterations,
                 settings.ProgressMetrics.ToDictionary(m => m.Label, m => stats.TryGetValue(m.Metric, out var v) ? v : double.NaN),
                 0, TimeSpan.FromSeconds(perIteration * (settings.Iterations - iteration))));
-            if ((settings.SaveEvery > 0 && iteration % settings.SaveEvery == 0) || iteration == settings.Iterations) trainer.SaveCheckpoint(store);
+            if (group.IsMain && ((settings.SaveEvery > 0 && iteration % settings.SaveEvery == 0) || iteration == settings.Iterations)) trainer.SaveCheckpoint(store);
         }
-        metrics.WritePlots(settings.Plots);
-        saveModels();
+        if (group.IsMain)
+        {
+            metrics!.WritePlots(settings.Plots);
+            saveModels();
+        }
+        // No rank leaves before the model is written: a caller that reads the output after the phase finds it complete.
+        group.Barrier();
         return (stats, resumedFrom);
     }
 }

@@ -12,7 +12,9 @@ namespace RlhfSharp.Training.Rl;
 /// <param name="EosId">the id that ends a response.</param>
 /// <param name="PadId">the pad id; never a stop id.</param>
 /// <param name="Greedy">decode greedily (checking an engine); re-scoring still uses <paramref name="Temperature"/>.</param>
-public sealed record RolloutSampling(int MaxNewTokens, double Temperature, long Seed, int EosId, int PadId, bool Greedy = false);
+/// <param name="Rows">with data parallelism, this rank's rows of the global rollout (<see cref="SamplingOptions.Rows"/>,
+/// all ranks sampling with the same seed), so the responses do not depend on the number of ranks; null in one process.</param>
+public sealed record RolloutSampling(int MaxNewTokens, double Temperature, long Seed, int EosId, int PadId, bool Greedy = false, RowSlice? Rows = null);
 
 /// <summary>
 /// Has a rollout engine generate responses (the policy here, or an inference server: <see cref="IRolloutEngine"/>) and
@@ -63,8 +65,8 @@ public static class RolloutSampler
 }
 
 /// <summary>
-/// The seeds of an RL trainer's random streams, pure functions of (seed, iteration), so a resumed run redraws exactly
-/// what an uninterrupted one would.
+/// The seeds of an RL trainer's random streams, pure functions of (seed, iteration), so a resumed run
+/// redraws exactly what an uninterrupted one would, under any number of data-parallel ranks.
 /// </summary>
 public static class RolloutSeeds
 {
@@ -75,7 +77,8 @@ public static class RolloutSeeds
     /// so consecutive iterations get far-apart seeds, different from the prompt sampler's epoch seeds.</summary>
     const ulong MinibatchSeedMultiplier = 0xD1B54A32D192ED03UL;
 
-    /// <summary>Seed of iteration <paramref name="iteration"/>'s sampling generator.</summary>
+    /// <summary>Seed of iteration <paramref name="iteration"/>'s sampling generator; with data parallelism every rank
+    /// uses it and draws its rows' share of the global noise (<see cref="RolloutSampling.Rows"/>).</summary>
     public static long Sampling(ulong seed, int iteration) => (long)(seed * SamplingSeedStride + (ulong)iteration) & long.MaxValue;
 
     /// <summary>Seed of the minibatch order of iteration <paramref name="iteration"/> (epoch by epoch through <see cref="Core.EpochSampler.Permutation"/>).</summary>
