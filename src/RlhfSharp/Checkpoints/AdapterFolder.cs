@@ -39,6 +39,20 @@ public static class AdapterFolder
                     if (File.Exists(Path.Combine(tokenizerSourceDir, f))) File.Copy(Path.Combine(tokenizerSourceDir, f), Path.Combine(tmp, f));
         });
 
+    /// <summary>The subfolder of a LoRA run's output that holds the PEFT adapter.</summary>
+    public const string OutputSubfolder = "adapter";
+
+    /// <summary>
+    /// How every LoRA phase ends: the PEFT adapter goes to <c>outputDir/adapter/</c> (base_model_name_or_path = the
+    /// tokenizer source folder, the base model's folder when the run started from one), then the adapters are merged
+    /// into the model, so the caller saves the output folder as a plain HF model that the next phase loads.
+    /// </summary>
+    public static void SaveIntoOutputAndMerge(LoraAdapters adapters, string outputDir, string? tokenizerSourceDir)
+    {
+        Save(adapters, Path.Combine(outputDir, OutputSubfolder), tokenizerSourceDir is null ? null : Path.GetFullPath(tokenizerSourceDir), tokenizerSourceDir);
+        adapters.MergeAndUnload();
+    }
+
     /// <summary>
     /// Attaches the adapter in <paramref name="dir"/> to <paramref name="model"/> (in the model's dtype and device) and
     /// loads its weights, strictly: every adapted projection needs its lora_A and lora_B with the right shapes, a saved

@@ -25,15 +25,7 @@ public sealed class LoraTrainingTests(ITestOutputHelper output)
     static readonly ByteTokenizer Tok = new();
     static readonly DefaultChatFormat Format = new();
 
-    static List<Demonstration> Echo(int n, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ =>
-        {
-            var w = new string(Enumerable.Range(0, 5).Select(_ => (char)('a' + rng.Next(26))).ToArray());
-            return Demonstration.FromPair("repeat " + w, w);
-        }).ToList();
-    }
+    static List<Demonstration> Echo(int n, int seed) => Sft.EchoDemonstrations.Make(n, seed);
 
     /// <summary>Random prompts, one fixed reply: learnable by adapters on a frozen random-init model (copying is not: the
     /// frozen embeddings of a random model carry too little for rank-4 updates to learn it in a few steps).</summary>

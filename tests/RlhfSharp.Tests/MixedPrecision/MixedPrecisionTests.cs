@@ -52,15 +52,7 @@ public sealed class MixedPrecisionTests(ITestOutputHelper output)
         Assert.False(pMixed.to(ScalarType.Float32).equal(start).all().item<bool>());
     }
 
-    static List<Demonstration> Echo(int n, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ =>
-        {
-            var w = new string(Enumerable.Range(0, 5).Select(_ => (char)('a' + rng.Next(26))).ToArray());
-            return Demonstration.FromPair("repeat " + w, w);
-        }).ToList();
-    }
+    static List<Demonstration> Echo(int n, int seed) => Sft.EchoDemonstrations.Make(n, seed);
 
     static double[] Losses(string dir) => File.ReadLines(Path.Combine(dir, "metrics.jsonl"))
         .Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["loss"]).Where(n => n is not null).Select(n => (double)n!).ToArray();

@@ -19,15 +19,7 @@ public sealed class SftTrainerTests(ITestOutputHelper output)
     static readonly ByteTokenizer Tok = new();
     static readonly DefaultChatFormat Format = new();
 
-    static List<Demonstration> Echo(int n, int seed)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ =>
-        {
-            var w = new string(Enumerable.Range(0, 5).Select(_ => (char)('a' + rng.Next(26))).ToArray());
-            return Demonstration.FromPair("repeat " + w, w);
-        }).ToList();
-    }
+    static List<Demonstration> Echo(int n, int seed) => EchoDemonstrations.Make(n, seed);
 
     [Fact]
     public void GradientWrtLogitsAtPromptPositionsIsExactlyZero()

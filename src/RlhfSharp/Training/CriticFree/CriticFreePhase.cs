@@ -63,11 +63,8 @@ static class CriticFreePhase
 
             run.Progress.Message($"{phase}: {prompts.PromptIds.Count} prompts, {settings.PromptsPerIteration} per iteration x {objective.GroupSize} responses, rewards " +
                                  string.Join(" + ", terms.Select(t => $"{t.Weight:G4} * {t.Name}")) + $", response end id {endId}, pad id {policyFolder.PadId}");
-            var trained = policy;
             using var adapters = settings.Lora.Attach(policy, phase, settings.Seed);
-            var snapshot = adapters is not null
-                ? new PolicySnapshot(folder => AdapterFolder.Save(adapters, folder, Path.GetFullPath(policyFolder.Path), policyFolder.Path), IsAdapter: true)
-                : new PolicySnapshot(folder => HfModelSaver.Save(trained, folder, policyFolder.Path), IsAdapter: false);
+            var snapshot = PolicySnapshot.Of(policy, adapters, policyFolder.Path);
             using var engine = RolloutEngines.Open(settings.RolloutEngine, snapshot, run.Output, text => run.Progress.Message($"{phase}: {text}"));
             using var trainer = new CriticFreeTrainer(settings, objective, new CriticFreeModels(policy, reference, terms, adapters),
                 prompts.PromptIds, endId, policyFolder.PadId)

@@ -37,12 +37,8 @@ public sealed partial class CriticFreeTrainer
             [("score", "reward/score_mean"), ("kl", "kl"), ("eos", "response/eos_rate"), ("flat", "reward/zero_std_groups")]);
         var (last, resumedFrom) = RlTrainingLoop.Run(this, loop, outputDir, () =>
         {
-            if (models.PolicyAdapters is { } lora)
-            {
-                // As PPO and the supervised phases: the PEFT adapter in adapter/, the merged policy as the output's HF model.
-                AdapterFolder.Save(lora, Path.Combine(outputDir, "adapter"), tokenizerSourceDir is null ? null : Path.GetFullPath(tokenizerSourceDir), tokenizerSourceDir);
-                lora.MergeAndUnload();
-            }
+            // As the supervised phases: the PEFT adapter in adapter/, the merged policy as the output's HF model.
+            if (models.PolicyAdapters is { } lora) AdapterFolder.SaveIntoOutputAndMerge(lora, outputDir, tokenizerSourceDir);
             HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
         }, progress, resume, cancellation);
         if (resumedFrom is not null) ResumedFromIteration = resumedFrom;

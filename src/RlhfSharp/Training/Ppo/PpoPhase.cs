@@ -69,10 +69,7 @@ public static class PpoPhase
             // With LoRA the value model (a copy of the reward model) trains adapters and its head only, from a different draw of A.
             using var valueAdapters = value is null ? null : config.Lora.Attach(value, Name, config.Seed + ValueAdapterSeedOffset);
             torch.manual_seed((long)config.Seed);   // the shared value head's initialisation (as without LoRA)
-            var trained = policy;
-            var snapshot = adapters is not null
-                ? new PolicySnapshot(folder => AdapterFolder.Save(adapters, folder, Path.GetFullPath(policyFolder.Path), policyFolder.Path), IsAdapter: true)
-                : new PolicySnapshot(folder => HfModelSaver.Save(trained, folder, policyFolder.Path), IsAdapter: false);
+            var snapshot = PolicySnapshot.Of(policy, adapters, policyFolder.Path);
             using var engine = RolloutEngines.Open(config.RolloutEngine, snapshot, run.Output, text => run.Progress.Message($"{Name}: {text}"));
             using var trainer = new PpoTrainer(config, new PpoModels(policy, reference, new ModelRewardScorer(reward), value, adapters, valueAdapters),
                 promptIds, ptx, policyFolder.ResponseEndId, policyFolder.PadId)

@@ -29,12 +29,8 @@ public sealed partial class PpoTrainer
             [("score", "reward/score_mean"), ("kl", "kl"), ("beta", "beta"), ("eos", "response/eos_rate")]);
         var (last, resumedFrom) = RlTrainingLoop.Run(this, settings, outputDir, () =>
         {
-            if (models.PolicyAdapters is { } lora)
-            {
-                // As the supervised phases: the PEFT adapter in adapter/, the merged policy as the output's HF model.
-                AdapterFolder.Save(lora, Path.Combine(outputDir, "adapter"), tokenizerSourceDir is null ? null : Path.GetFullPath(tokenizerSourceDir), tokenizerSourceDir);
-                lora.MergeAndUnload();
-            }
+            // As the supervised phases: the PEFT adapter in adapter/, the merged policy as the output's HF model.
+            if (models.PolicyAdapters is { } lora) AdapterFolder.SaveIntoOutputAndMerge(lora, outputDir, tokenizerSourceDir);
             HfModelSaver.SaveInto(models.Policy, outputDir, tokenizerSourceDir);
             if (models.Value is not null && valueOpt is not null)
             {

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RlhfSharp.Checkpoints;
 using RlhfSharp.Generation;
 using RlhfSharp.Models;
+using RlhfSharp.Models.Lora;
 
 namespace RlhfSharp.Training.Rl;
 
@@ -10,7 +12,14 @@ namespace RlhfSharp.Training.Rl;
 /// (loaded with <c>/v1/load_lora_adapter</c>) or a full HF model folder (<c>/v1/load_weights</c>).</summary>
 /// <param name="Save">writes the policy as it is now into the (new, empty) folder it is given.</param>
 /// <param name="IsAdapter">true: <paramref name="Save"/> writes a PEFT adapter; false: a full model folder.</param>
-public sealed record PolicySnapshot(Action<string> Save, bool IsAdapter);
+public sealed record PolicySnapshot(Action<string> Save, bool IsAdapter)
+{
+    /// <summary>The policy's snapshot: its LoRA adapter when it has one (PEFT folder, base = <paramref name="baseFolder"/>),
+    /// else the whole model as an HF folder with <paramref name="baseFolder"/>'s tokenizer.</summary>
+    public static PolicySnapshot Of(CausalLM policy, LoraAdapters? adapters, string baseFolder) => adapters is not null
+        ? new(folder => AdapterFolder.Save(adapters, folder, Path.GetFullPath(baseFolder), baseFolder), IsAdapter: true)
+        : new(folder => HfModelSaver.Save(policy, folder, baseFolder), IsAdapter: false);
+}
 
 /// <summary>The inference server failed or is unreachable: one message naming its URL (a user error, exit code 2).</summary>
 public sealed class RolloutServerError(string message, Exception? inner = null) : UserError(message, inner);

@@ -216,7 +216,7 @@ public static class SupervisedLoop
     }
 
     /// <summary>Subfolder of a LoRA run's output that holds the PEFT adapter.</summary>
-    public const string AdapterFolderName = "adapter";
+    public const string AdapterFolderName = AdapterFolder.OutputSubfolder;
 
     /// <summary>
     /// Writes the model as an HF folder into the output (beside checkpoints and metrics), tokenizer included. With LoRA,
@@ -226,11 +226,7 @@ public static class SupervisedLoop
     /// </summary>
     public static void SaveModel(SupervisedRun run)
     {
-        if (run.Adapters is { } lora)
-        {
-            AdapterFolder.Save(lora, Path.Combine(run.OutputDir, AdapterFolderName), run.TokenizerSourceDir is { } b ? Path.GetFullPath(b) : null, run.TokenizerSourceDir);
-            lora.MergeAndUnload();
-        }
+        if (run.Adapters is { } lora) AdapterFolder.SaveIntoOutputAndMerge(lora, run.OutputDir, run.TokenizerSourceDir);
         var source = run.TokenizerSourceDir;
         if (source is not null && Path.GetFullPath(source) == Path.GetFullPath(run.OutputDir)) source = null;   // already there
         HfModelSaver.SaveInto(run.Model, run.OutputDir, source);
