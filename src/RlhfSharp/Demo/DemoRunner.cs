@@ -112,10 +112,13 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         Phase("labeling", () =>
         {
             using var sft = HfModelLoader.LoadCausalLM(Models("sft"), device);
-            // Comparisons on the RL prompts, as InstructGPT keeps RM prompts apart from SFT ones (an unknown person in the
-            // SFT split is one the model has memorised); held-out prompts only measure the RM.
-            // Each RL prompt is ranked RankingsPerPrompt times, on fresh samples: more comparisons for the same prompts.
-            labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(rlQuestions, options.RankingsPerPrompt).SelectMany(x => x).ToList(),
+            // Comparisons on the RL prompts and, by default, the SFT split's known-fact questions: the more distinct facts
+            // the reward model compares answers on, the more it checks facts instead of memorising them (measured under
+            // DemoOptions.RankSftKnownFacts). The SFT split's unknown people stay out: the model memorised them from
+            // their demonstrations. Held-out prompts only measure the RM. Each labeled prompt is ranked
+            // RankingsPerPrompt times, on fresh samples.
+            var labeled = rlQuestions.Concat(options.RankSftKnownFacts ? world.Questions.Where(q => q.Split == QuestionSplit.Sft && q.Fact.Known) : []).ToList();
+            labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(labeled, options.RankingsPerPrompt).SelectMany(x => x).ToList(),
                                        device, eos, pad, options.MaxNewTokens, options.Seed, options.Temperature);
             heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad,
                                               options.MaxNewTokens, options.Seed + HeldOutLabelingSeedOffset, options.Temperature);
