@@ -112,11 +112,8 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         Phase("labeling", () =>
         {
             using var sft = HfModelLoader.LoadCausalLM(Models("sft"), device);
-            // Comparisons on the RL prompts and, by default, the SFT split's known-fact questions: the more distinct facts
-            // the reward model compares answers on, the more it checks facts instead of memorising them (measured under
-            // DemoOptions.RankSftKnownFacts). The SFT split's unknown people stay out: the model memorised them from
-            // their demonstrations. Held-out prompts only measure the RM. Each labeled prompt is ranked
-            // RankingsPerPrompt times, on fresh samples.
+            // Comparisons on the RL prompts and, by default, the SFT split's known facts (why: DemoOptions.RankSftKnownFacts);
+            // held-out prompts only measure the RM. Each labeled prompt is ranked RankingsPerPrompt times, on fresh samples.
             var labeled = rlQuestions.Concat(options.RankSftKnownFacts ? world.Questions.Where(q => q.Split == QuestionSplit.Sft && q.Fact.Known) : []).ToList();
             labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(labeled, options.RankingsPerPrompt).SelectMany(x => x).ToList(),
                                        device, eos, pad, options.MaxNewTokens, options.Seed, options.Temperature);
