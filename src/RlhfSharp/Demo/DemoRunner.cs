@@ -113,11 +113,13 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
         {
             using var sft = HfModelLoader.LoadCausalLM(Models("sft"), device);
             // Comparisons on the RL prompts and, by default, the SFT split's known facts (why: DemoOptions.RankSftKnownFacts);
-            // held-out prompts only measure the RM. Each labeled prompt is ranked RankingsPerPrompt times, on fresh samples.
+            // held-out prompts only measure the RM. Each labeled prompt is ranked RankingsPerPrompt times (held-out ones
+            // HeldOutRankingsPerPrompt times), on fresh samples.
             var labeled = rlQuestions.Concat(options.RankSftKnownFacts ? world.Questions.Where(q => q.Split == QuestionSplit.Sft && q.Fact.Known) : []).ToList();
             labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(labeled, options.RankingsPerPrompt).SelectMany(x => x).ToList(),
                                        device, eos, pad, options.MaxNewTokens, options.Seed, options.Temperature);
-            heldOutLabels = LabelingRound.Run(sft, evaluator, world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList(), device, eos, pad,
+            var heldOut = world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList();
+            heldOutLabels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(heldOut, options.HeldOutRankingsPerPrompt).SelectMany(x => x).ToList(), device, eos, pad,
                                               options.MaxNewTokens, options.Seed + HeldOutLabelingSeedOffset, options.Temperature);
             progress.Message($"demo: {labels.Tasks.Count} ranked tasks -> {labels.Pairs.Count} pairs; labeler noise {labels.NoiseStd:F2}, agreement {labels.MeasuredAgreement:P1}");
         });

@@ -36,8 +36,11 @@ public static class LabelingRound
     /// rounds of different seeds never share a seed.</summary>
     const long SamplingRoundsPerSeed = 1000;
 
+    /// <summary>Sampling rounds before a question is given up on with the distinct responses it has (at least 2 are kept).</summary>
+    const int MaxSamplingRounds = 18;
+
     /// <summary>
-    /// Samples up to K distinct responses per question (K drawn from 4..9; at most 18 sampling rounds), drops questions
+    /// Samples up to K distinct responses per question (K drawn from 4..9; at most <see cref="MaxSamplingRounds"/> sampling rounds), drops questions
     /// left with fewer than 2, has two labelers calibrated to InstructGPT's agreement rank the rest, and expands the
     /// first labeler's rankings into pairs.
     /// </summary>
@@ -58,14 +61,19 @@ public static class LabelingRound
         var kTarget = questions.Select(_ => rng.Next(4, 10)).ToList();
         var prompts = questions.Select(eval.PromptIds).ToList();
         var distinct = questions.Select(_ => new List<string>()).ToList();
-        for (int round = 0; round < 18 && Enumerable.Range(0, questions.Count).Any(i => distinct[i].Count < kTarget[i]); round++)
+        for (int round = 0; round < MaxSamplingRounds; round++)
         {
-            using var gen = Sampler.Generate(sft, prompts, new SamplingOptions { Temperature = temperature, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * SamplingRoundsPerSeed + round }, device);
+            // Only the questions still short of K are sampled again: a confident model repeats itself on most of them,
+            // and resampling every question each round spent most of the labeling time on finished ones.
+            var pending = Enumerable.Range(0, questions.Count).Where(i => distinct[i].Count < kTarget[i]).ToList();
+            if (pending.Count == 0) break;
+            using var gen = Sampler.Generate(sft, pending.Select(i => prompts[i]).ToList(), new SamplingOptions { Temperature = temperature, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * SamplingRoundsPerSeed + round }, device);
             var resp = gen.Responses();
-            for (int i = 0; i < questions.Count; i++)
+            for (int row = 0; row < pending.Count; row++)
             {
-                var text = eval.Decode(resp[i]);
-                if (text.Length > 0 && distinct[i].Count < kTarget[i] && !distinct[i].Contains(text)) distinct[i].Add(text);
+                int i = pending[row];
+                var text = eval.Decode(resp[row]);
+                if (text.Length > 0 && !distinct[i].Contains(text)) distinct[i].Add(text);
             }
         }
         var kept = Enumerable.Range(0, questions.Count).Where(i => distinct[i].Count >= 2).ToList();
