@@ -12,7 +12,7 @@ public sealed partial class CriticFreeTrainer
     /// prompt side by side), re-scores them under the policy and the reference, sums the weighted reward terms, applies
     /// the missing-EOS penalty and (RLOO) the per-sequence KL, and computes each group's advantages.
     /// </summary>
-    (CriticFreeBatch batch, int[][] responses) Rollout()
+    CriticFreeBatch Rollout()
     {
         if (group.Size > 1 && RolloutEngine is OpenAiRolloutEngine)
             throw new UserError($"{objective.Phase}: a rollout server (--rollout-engine openai) cannot be combined with --distributed mpi; roll out locally on each rank or run in one process");
@@ -47,14 +47,10 @@ public sealed partial class CriticFreeTrainer
             _ => GroupObjectives.RlooAdvantages(reward, GroupSize),
         };
         rollout.PolicyHidden.Dispose();
-        var batch = new CriticFreeBatch
+        return new CriticFreeBatch
         {
-            Sequences = rollout.Sequences, AttentionMask = rollout.AttentionMask, Responses = rollout.Responses, ResponseMask = respMask,
-            OldLogProbs = rollout.OldLogProbs, RefLogProbs = rollout.RefLogProbs, Scores = score, TermScores = termScores,
-            SequenceKl = sequenceKl, Rewards = reward, Advantages = advantages, Ended = rollout.Ended,
-            PromptLength = rollout.PromptLength, PromptIndices = rows,
+            Rollout = rollout, Scores = score, TermScores = termScores, SequenceKl = sequenceKl, Rewards = reward, Advantages = advantages,
         };
-        return (batch, rollout.ResponseIds);
     }
 
     /// <summary>Rollout figures over the global batch, pulled to the host once per iteration. Every rank holds the same
@@ -63,16 +59,16 @@ public sealed partial class CriticFreeTrainer
     Dictionary<string, double> RolloutStats(CriticFreeBatch batch)
     {
         using var scope = NewDisposeScope();
-        var mask = batch.ResponseMask;
+        var mask = batch.Rollout.ResponseMask;
         var rowMeans = new List<Tensor>
         {
             batch.Scores.mean(), batch.Rewards.mean(), GroupObjectives.ZeroStdGroupFraction(batch.Rewards, GroupSize),
-            batch.SequenceKl.mean(), mask.sum(-1).mean(), batch.Ended.to_type(ScalarType.Float32).mean(), batch.Advantages.abs().mean(),
+            batch.SequenceKl.mean(), mask.sum(-1).mean(), batch.Rollout.Ended.to_type(ScalarType.Float32).mean(), batch.Advantages.abs().mean(),
         };
         rowMeans.AddRange(batch.TermScores.Select(t => t.mean()));
         var means = GlobalStatistics.Sum(group, stack(rowMeans.Select(f => f.to_type(ScalarType.Float64)))) / group.Size;
         var (_, scoreStd) = GlobalStatistics.MeanStd(group, batch.Scores);
-        var (negLogp, _) = GlobalStatistics.MaskedMean(group, -batch.OldLogProbs, mask);
+        var (negLogp, _) = GlobalStatistics.MaskedMean(group, -batch.Rollout.OldLogProbs, mask);
         var packed = cat([means, stack([scoreStd, negLogp])]).cpu().data<double>().ToArray();
         int extra = rowMeans.Count;
         var stats = new Dictionary<string, double>

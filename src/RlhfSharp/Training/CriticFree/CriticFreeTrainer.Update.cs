@@ -17,7 +17,7 @@ public sealed partial class CriticFreeTrainer
     /// </summary>
     Dictionary<string, double> Update(CriticFreeBatch batch)
     {
-        int B = settings.RolloutSize(GroupSize), M = settings.StepSize(GroupSize), P = batch.PromptLength;
+        int B = settings.RolloutSize(GroupSize), M = settings.StepSize(GroupSize), P = batch.Rollout.PromptLength;
         var (first, held) = group.Share(B);
         var sums = new List<Tensor>();   // per minibatch: loss, policy loss, clipfrac, approx_kl, ref k3, entropy, grad norm
         for (int pass = 0; pass < settings.NumIterations; pass++)
@@ -66,9 +66,10 @@ public sealed partial class CriticFreeTrainer
     MinibatchFigures MinibatchLoss(CriticFreeBatch batch, long[] mine, int P)
     {
         var rows = tensor(mine, device: device);
-        var seq = batch.Sequences.index_select(0, rows); var mask = batch.AttentionMask.index_select(0, rows);
-        var resp = batch.Responses.index_select(0, rows); var rmask = batch.ResponseMask.index_select(0, rows);
-        var oldLogp = batch.OldLogProbs.index_select(0, rows); var refLogp = batch.RefLogProbs.index_select(0, rows);
+        var rollout = batch.Rollout;
+        var seq = rollout.Sequences.index_select(0, rows); var mask = rollout.AttentionMask.index_select(0, rows);
+        var resp = rollout.Responses.index_select(0, rows); var rmask = rollout.ResponseMask.index_select(0, rows);
+        var oldLogp = rollout.OldLogProbs.index_select(0, rows); var refLogp = rollout.RefLogProbs.index_select(0, rows);
         var adv = batch.Advantages.index_select(0, rows);                                    // [M]
 
         var hidden = models.Policy.ForwardHidden(seq, mask);                                  // [M,P+N,C]

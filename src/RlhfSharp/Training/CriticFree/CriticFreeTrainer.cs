@@ -112,13 +112,12 @@ public sealed partial class CriticFreeTrainer : IRlTrainer, IDisposable
     {
         policyOpt.Lr = settings.PolicyLr * Math.Min(1.0, (Iteration + 1.0) / Math.Max(1, settings.WarmupIterations));
         using var scope = NewDisposeScope();
-        var (batch, responses) = Rollout();
+        using var batch = Rollout();
         var stats = RolloutStats(batch);
         foreach (var (k, v) in Update(batch)) stats[k] = v;
         stats["lr"] = policyOpt.Lr;
         if (ExtraMetrics is not null)
-            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.PromptIndices, responses))) stats[k] = v;
-        batch.Dispose();
+            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.Rollout.PromptIndices, batch.Rollout.ResponseIds))) stats[k] = v;
         Iteration++;
         return stats;
     }

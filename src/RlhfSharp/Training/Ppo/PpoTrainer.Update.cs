@@ -19,7 +19,7 @@ public sealed partial class PpoTrainer
     /// </summary>
     Dictionary<string, double> Update(PpoBatch batch)
     {
-        int B = config.RolloutBatchSize, M = config.MiniBatchSize, P = batch.PromptLength;
+        int B = config.RolloutBatchSize, M = config.MiniBatchSize, P = batch.Rollout.PromptLength;
         var (first, held) = group.Share(B);
         var sums = new List<Tensor>();   // per minibatch: pg, vf, clipfrac, approx_kl, vclipfrac, entropy, ptx, grad norm
         int updates = 0;
@@ -85,8 +85,9 @@ public sealed partial class PpoTrainer
     (Tensor Loss, MinibatchFigures Figures) MinibatchLoss(PpoBatch batch, long[] mine, int P)
     {
         var rows = tensor(mine, device: device);
-        var seq = batch.Sequences.index_select(0, rows); var mask = batch.AttentionMask.index_select(0, rows);
-        var resp = batch.Responses.index_select(0, rows); var rmask = batch.ResponseMask.index_select(0, rows);
+        var rollout = batch.Rollout;
+        var seq = rollout.Sequences.index_select(0, rows); var mask = rollout.AttentionMask.index_select(0, rows);
+        var resp = rollout.Responses.index_select(0, rows); var rmask = rollout.ResponseMask.index_select(0, rows);
         double weight = GlobalStatistics.TokenShare(group, rmask);
         var adv = batch.Advantages.index_select(0, rows);
         if (config.WhitenAdvantages) adv = GlobalStatistics.Whiten(group, adv, rmask);
@@ -94,7 +95,7 @@ public sealed partial class PpoTrainer
         var (respLogits, values) = PolicyForward(seq, mask, P);                               // [M,N,V], [M,P+N]
         var newLogp = LogProbs.TokenLogProbs(respLogits, resp, config.Temperature);           // [M,N]
         var objective = PpoPtxObjective.Loss(
-            newLogp, batch.OldLogProbs.index_select(0, rows), adv,
+            newLogp, rollout.OldLogProbs.index_select(0, rows), adv,
             values[.., (P - 1)..^1], batch.OldValues.index_select(0, rows), batch.Returns.index_select(0, rows), rmask,
             null, null, config.VfCoef, config.PtxCoef, config.ClipRange, config.ClipRangeValue);
         var entropy = Masked.Mean(LogProbs.Entropy(respLogits.detach(), config.Temperature), rmask);

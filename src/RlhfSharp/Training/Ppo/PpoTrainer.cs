@@ -147,15 +147,14 @@ public sealed partial class PpoTrainer : IRlTrainer, IDisposable
         if (valueOpt is not null) valueOpt.Lr = config.ValueLr * lrScale;
 
         using var scope = NewDisposeScope();
-        var (batch, responses) = Rollout();
+        using var batch = Rollout();
         var stats = RolloutStats(batch);
         foreach (var (k, v) in Update(batch)) stats[k] = v;
         kl.Update(stats["kl"], config.RolloutBatchSize);
         stats["beta"] = kl.Value;
         stats["lr"] = policyOpt.Lr;
         if (ExtraMetrics is not null)
-            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.PromptIndices, responses))) stats[k] = v;
-        batch.Dispose();
+            foreach (var (k, v) in GlobalStatistics.MeanOverRanks(group, ExtraMetrics(batch.Rollout.PromptIndices, batch.Rollout.ResponseIds))) stats[k] = v;
         Iteration++;
         return stats;
     }
