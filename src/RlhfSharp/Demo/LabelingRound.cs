@@ -37,7 +37,7 @@ public static class LabelingRound
     const long SamplingRoundsPerSeed = 1000;
 
     /// <summary>Sampling rounds before a question is given up on with the distinct responses it has (at least 2 are kept).</summary>
-    const int MaxSamplingRounds = 18;
+    public const int MaxSamplingRounds = 18;
 
     /// <summary>
     /// Samples up to K distinct responses per question (K drawn from 4..9; at most <see cref="MaxSamplingRounds"/> sampling rounds), drops questions
@@ -57,25 +57,13 @@ public static class LabelingRound
                                      int eosId, int padId, int maxNewTokens, int seed, double temperature)
     {
         var rng = new Random(seed);
-        // Draw up to 2K samples so that about K distinct responses survive de-duplication.
         var kTarget = questions.Select(_ => rng.Next(4, 10)).ToList();
         var prompts = questions.Select(eval.PromptIds).ToList();
-        var distinct = questions.Select(_ => new List<string>()).ToList();
-        for (int round = 0; round < MaxSamplingRounds; round++)
+        var distinct = CollectDistinct(kTarget, (pending, round) =>
         {
-            // Only the questions still short of K are sampled again: a confident model repeats itself on most of them,
-            // and resampling every question each round spent most of the labeling time on finished ones.
-            var pending = Enumerable.Range(0, questions.Count).Where(i => distinct[i].Count < kTarget[i]).ToList();
-            if (pending.Count == 0) break;
             using var gen = Sampler.Generate(sft, pending.Select(i => prompts[i]).ToList(), new SamplingOptions { Temperature = temperature, MaxNewTokens = maxNewTokens, EosId = eosId, PadId = padId, Seed = seed * SamplingRoundsPerSeed + round }, device);
-            var resp = gen.Responses();
-            for (int row = 0; row < pending.Count; row++)
-            {
-                int i = pending[row];
-                var text = eval.Decode(resp[row]);
-                if (text.Length > 0 && !distinct[i].Contains(text)) distinct[i].Add(text);
-            }
-        }
+            return gen.Responses().Select(eval.Decode).ToList();
+        });
         var kept = Enumerable.Range(0, questions.Count).Where(i => distinct[i].Count >= 2).ToList();
         var goldSets = kept.Select(i => (IReadOnlyList<double>)distinct[i].Select(r => FactWorld.Gold(questions[i], r)).ToList()).ToList();
         // What labelers judge: the gold reward plus a taste they share about each text (std SharedTasteStd). Without it,
@@ -101,5 +89,31 @@ public static class LabelingRound
             pairs.AddRange(ranking.ToPairs());
         }
         return new LabelingResult(tasks, pairs, sigma, shared == 0 ? double.NaN : (double)agree / shared, shared);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="kTarget"/>[i] distinct non-empty responses to each question i. Each round samples one
+    /// response to every question still short of its K, and only those (a confident model repeats itself on most
+    /// questions, and resampling finished ones spent most of the labeling time); after <see cref="MaxSamplingRounds"/>
+    /// rounds a question keeps what it has.
+    /// </summary>
+    /// <param name="kTarget">K of each question.</param>
+    /// <param name="sampleRound">given the pending question indices and the round number, one response to each, in that order.</param>
+    public static List<List<string>> CollectDistinct(IReadOnlyList<int> kTarget, Func<IReadOnlyList<int>, int, IReadOnlyList<string>> sampleRound)
+    {
+        var distinct = kTarget.Select(_ => new List<string>()).ToList();
+        for (int round = 0; round < MaxSamplingRounds; round++)
+        {
+            var pending = Enumerable.Range(0, kTarget.Count).Where(i => distinct[i].Count < kTarget[i]).ToList();
+            if (pending.Count == 0) break;
+            var responses = sampleRound(pending, round);
+            if (responses.Count != pending.Count) throw new InvalidOperationException($"the sampler answered {responses.Count} of {pending.Count} pending questions");
+            for (int row = 0; row < pending.Count; row++)
+            {
+                var text = responses[row];
+                if (text.Length > 0 && !distinct[pending[row]].Contains(text)) distinct[pending[row]].Add(text);
+            }
+        }
+        return distinct;
     }
 }

@@ -57,4 +57,31 @@ public class LabelingRoundTests
         Assert.Equal(round.Tasks.Select(t => t.Responses), again.Tasks.Select(t => t.Responses));
         Assert.Equal(round.Pairs.Select(p => (p.Chosen, p.Rejected)), again.Pairs.Select(p => (p.Chosen, p.Rejected)));
     }
+
+    [Fact]
+    public void CollectDistinct_SamplesOnlyQuestionsShortOfK_SkipsEmptyAndRepeated_AndGivesUpAfterTheRoundLimit()
+    {
+        var requested = new List<int[]>();
+        // Question 0 answers anew every round, question 1 has only two answers in it, question 2 starts with an empty one;
+        // every answer names its question, so a response filed under the wrong question would show.
+        var distinct = LabelingRound.CollectDistinct([2, 4, 3], (pending, round) =>
+        {
+            requested.Add(pending.ToArray());
+            return pending.Select(i => i switch
+            {
+                0 => $"q0-{round}",
+                1 => $"q1-{round % 2}",
+                _ => round == 0 ? "" : $"q2-{round}",
+            }).ToList();
+        });
+
+        Assert.Equal(["q0-0", "q0-1"], distinct[0]);
+        Assert.Equal(["q1-0", "q1-1"], distinct[1]);                 // short of its K = 4 after every round: kept as it is
+        Assert.Equal(["q2-1", "q2-2", "q2-3"], distinct[2]);
+        Assert.Equal(LabelingRound.MaxSamplingRounds, requested.Count);
+        Assert.Equal([[0, 1, 2], [0, 1, 2], [1, 2], [1, 2]], requested.Take(4));
+        Assert.All(requested.Skip(4), pending => Assert.Equal([1], pending));
+
+        Assert.Throws<InvalidOperationException>(() => LabelingRound.CollectDistinct([2, 2], (pending, _) => ["only one"]));
+    }
 }
