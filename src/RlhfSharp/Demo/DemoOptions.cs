@@ -2,7 +2,7 @@ namespace RlhfSharp.Demo;
 
 /// <summary>
 /// Sizes of the built-in demo. <see cref="Default"/> fits in under 5 minutes on 2 CPU cores, <see cref="Quick"/> in
-/// about 2 (for tests: it shows the plumbing, not the effect). Learning rates are far above the paper's because the
+/// well under one (for tests: it shows the plumbing, not the effect). Learning rates are far above the paper's because the
 /// models are tiny and trained from scratch.
 /// </summary>
 public sealed record DemoOptions
@@ -46,20 +46,20 @@ public sealed record DemoOptions
     /// <summary>Steps of <see cref="RewardBatchSize"/> whole rankings: about 3.5 epochs of the ~950 rankings that
     /// <see cref="RankingsPerPrompt"/> gives. With 9 rankings per prompt, mean of 2 reward-model seeds, held-out accuracy
     /// against gold (4 rankings per held-out prompt): 200 / 300 steps gave 0.807 / 0.781 on seed 3 and 0.796 / 0.800 on
-    /// seed 2 (docs/demo-results.md, round 6).</summary>
+    /// seed 2 (docs/demo-results.md, round 6), within the noise between draws; 200 is the cheaper.</summary>
     public int RewardSteps { get; init; } = 200;
     /// <summary>Rankings per reward-model step; each ranking's C(K,2) pairs share one batch element (InstructGPT 3.5).</summary>
     public int RewardBatchSize { get; init; } = 16;
     /// <summary>
     /// Ranking tasks per labeled prompt, each on fresh samples. The labelers are calibrated to InstructGPT's 73%
     /// agreement, so each pair carries little signal, and with 3 rankings per prompt (~300) the reward model learned
-    /// neither to check facts nor to spot unknown people reliably. Mean of 2 reward-model seeds, held-out accuracy against
-    /// gold, 3 rankings (100 steps) / 6 (200) / 9 (200): seed 3 0.710 / 0.769 / 0.807, seed 2 0.744 / 0.775 / 0.796, against
+    /// neither to check facts nor to spot unknown people reliably. Mean of 4 / 2 / 2 reward-model seeds, held-out accuracy
+    /// against gold, 3 rankings (100 steps) / 6 (200) / 9 (200): seed 3 0.710 / 0.769 / 0.807, seed 2 0.744 / 0.775 / 0.796, against
     /// agreements of 0.72-0.74 (docs/demo-results.md, round 6). The labeling phase then takes 31-39 s on 2 cores.
     /// </summary>
     public int RankingsPerPrompt { get; init; } = 9;
     /// <summary>Ranking tasks per held-out prompt, which only measure the reward model against gold: with one (about 300
-    /// pairs whose gold differs) the measured accuracy moved by several points between draws of the same model.</summary>
+    /// pairs whose gold differs) the measured accuracy of the same model moved by up to 0.06 between draws.</summary>
     public int HeldOutRankingsPerPrompt { get; init; } = 4;
     /// <summary>
     /// Also rank answers to the SFT split's known-fact questions (on top of the RL prompts), so the reward model's
@@ -122,7 +122,7 @@ public sealed record DemoOptions
     /// <summary>The default sizes: under 5 minutes on 2 CPU cores (seeds 1-3 on this project's machine, docs/demo-results.md).</summary>
     public static DemoOptions Default => new();
 
-    /// <summary>A smaller world, model and phases for tests (about 2 minutes on 2 CPU cores): it shows the plumbing, not the effect.</summary>
+    /// <summary>A smaller world, model and phases for tests (well under a minute on 2 CPU cores): it shows the plumbing, not the effect.</summary>
     public static DemoOptions Quick => new()
     {
         KnownEntities = 16, UnknownEntities = 16, CorpusRepeats = 6, VocabSize = 600,
@@ -132,7 +132,8 @@ public sealed record DemoOptions
         BatchSize = 16, RankSftKnownFacts = false, RankingsPerPrompt = 3, HeldOutRankingsPerPrompt = 1,
     };
 
-    /// <summary>On a GPU the same task runs with a larger model and longer phases (not yet run on a GPU by this project).</summary>
+    /// <summary>On a GPU the same task runs with a larger model and longer phases (not yet run on a GPU by this project); the
+    /// labeling and reward-model sizes are the defaults' (9 rankings per prompt, 200 reward steps).</summary>
     public static DemoOptions Cuda => new()
     {
         KnownEntities = 80, UnknownEntities = 80, Layers = 6, Dim = 256, Heads = 8,
