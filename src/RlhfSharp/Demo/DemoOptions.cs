@@ -86,9 +86,13 @@ public sealed record DemoOptions
     public int GrpoPromptsPerIteration { get; init; } = 4;
     /// <summary>Responses per prompt in GRPO (TRL's num_generations 8).</summary>
     public int GrpoGroupSize { get; init; } = 8;
-    /// <summary>Weight of GRPO's k3 KL term in the loss: DeepSeekMath's 0.04 (Shao et al. 2024, §4.1), not TRL's current
-    /// 0, because the demo optimises a learned reward model that can be over-optimised.</summary>
-    public double GrpoBeta { get; init; } = 0.04;
+    /// <summary>Weight of GRPO's k3 KL term in the loss: PPO's and RLOO's KL coefficient, not DeepSeekMath's 0.04 (Shao et
+    /// al. 2024, §4.1) nor TRL's current 0, because the demo optimises a learned reward model that can be over-optimised.
+    /// Seeds 1 / 2 / 3, same reward model, held-out gold reward (KL to SFT): β 0.04 gave -0.33 / -0.05 / -1.56 (6.1 / 1.9 /
+    /// 9.7), with degenerate greedy answers ("I don't't't...") that the reward model scores like "I don't know."; β 0.2
+    /// gave -0.02 / -0.43 / -0.09 (1.5 / 1.5 / 2.2). No std division (Dr. GRPO) at 0.04: -1.65 / -0.29 / -0.02; lr 3e-5
+    /// at 0.04: -0.52 / -0.31 / -0.33 (docs/demo-results.md, round 6).</summary>
+    public double GrpoBeta { get; init; } = 0.2;
     /// <summary>RLOO iterations against the same reward model, each on <see cref="RlooPromptsPerIteration"/> × <see cref="RlooGroupSize"/> responses.</summary>
     public int RlooIterations { get; init; } = 40;
     /// <summary>Prompts per RLOO iteration; with the group size, as many responses as a PPO rollout.</summary>
