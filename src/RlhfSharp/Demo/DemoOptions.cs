@@ -55,7 +55,7 @@ public sealed record DemoOptions
     /// agreement, so each pair carries little signal, and with 3 rankings per prompt (~300) the reward model learned
     /// neither to check facts nor to spot unknown people reliably. Mean of 4 / 2 / 2 reward-model seeds, held-out accuracy
     /// against gold, 3 rankings (100 steps) / 6 (200) / 9 (200): seed 3 0.710 / 0.769 / 0.807, seed 2 0.744 / 0.775 / 0.796, against
-    /// agreements of 0.72-0.74 (docs/demo-results.md, round 6). The labeling phase then takes 31-39 s on 2 cores.
+    /// agreements of 0.72-0.74 (docs/demo-results.md, round 6). The labeling phase then takes 28-39 s on 2 cores.
     /// </summary>
     public int RankingsPerPrompt { get; init; } = 9;
     /// <summary>Ranking tasks per held-out prompt, which only measure the reward model against gold: with one (about 300
