@@ -31,6 +31,8 @@ public sealed class DemoReport
     /// <summary>Wall time of each phase, in seconds, by phase name.</summary>
     public Dictionary<string, double> PhaseSeconds { get; set; } = [];
 
+    static double? Nullable(double value) => double.IsFinite(value) ? value : null;
+
     /// <summary>The content of report.json: stage evaluations, reward-model and labeling figures, timings and options.</summary>
     public JsonObject ToJson()
     {
@@ -43,11 +45,15 @@ public sealed class DemoReport
             {
                 ["accuracy_vs_gold"] = RmAccuracyVsGold,
                 // null where a split has no pairs (JSON has no NaN)
-                ["accuracy_vs_gold_known"] = double.IsFinite(RmGold.Known) ? RmGold.Known : null,
-                ["accuracy_vs_gold_unknown"] = double.IsFinite(RmGold.Unknown) ? RmGold.Unknown : null,
+                ["accuracy_vs_gold_known"] = Nullable(RmGold.Known),
+                ["accuracy_vs_gold_unknown"] = Nullable(RmGold.Unknown),
                 ["gold_pairs"] = RmGold.Pairs,
                 ["gold_pairs_known"] = RmGold.KnownPairs,
                 ["labeler_agreement"] = Labels.MeasuredAgreement,
+                ["labeler_accuracy_vs_gold"] = Nullable(RmGold.LabelerVsGold),
+                ["agreement_with_labeler_heldout"] = Nullable(RmGold.AgreementWithLabeler),
+                ["labelers_agreement_heldout"] = Nullable(RmGold.LabelersAgreement),
+                ["heldout_pairs"] = RmGold.AllPairs,
                 ["labeler_noise_std"] = Labels.NoiseStd,
                 ["pairs"] = Labels.Pairs.Count,
                 ["rankings"] = Labels.Tasks.Count,
@@ -137,7 +143,10 @@ public sealed class DemoReport
         sb.AppendLine($"Reward model: {Labels.Pairs.Count} pairs from {Labels.Tasks.Count} rankings (K = 2..9 distinct responses each); " +
                       $"accuracy against the gold labeler on held-out pairs {F(RmAccuracyVsGold, "P1")} " +
                       $"({F(RmGold.Known, "P1")} of {RmGold.KnownPairs} known-fact pairs, {F(RmGold.Unknown, "P1")} of {RmGold.Pairs - RmGold.KnownPairs} unknown-person pairs); simulated labelers agree on {F(Labels.MeasuredAgreement, "P1")} of pairs " +
-                      $"(noise std {F(Labels.NoiseStd)}, calibrated to InstructGPT's ~73%).\n");
+                      $"(noise std {F(Labels.NoiseStd)}, calibrated to InstructGPT's ~73%). Like for like, on the same held-out rankings: " +
+                      $"the first labeler orders {F(RmGold.LabelerVsGold, "P1")} of those pairs as gold does, and by InstructGPT's measure " +
+                      $"the reward model agrees with that labeler on {F(RmGold.AgreementWithLabeler, "P1")} of all {RmGold.AllPairs} pairs, " +
+                      $"where the two labelers agree on {F(RmGold.LabelersAgreement, "P1")}.\n");
         sb.AppendLine($"Wall time {F(Seconds, "F0")} s: " + string.Join(", ", PhaseSeconds.Select(p => $"{p.Key} {F(p.Value, "F0")} s")) + ".\n");
         sb.AppendLine("## Sample answers (held-out)\n");
         if (Stages.TryGetValue("sft", out var sft) && Stages.TryGetValue("ppo", out var ppo))

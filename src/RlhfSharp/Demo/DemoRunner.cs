@@ -204,26 +204,37 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
     /// <summary>On held-out tasks: the fraction of response pairs with different gold rewards that the RM orders as gold
     /// does, over all pairs and over the pairs of known-fact and of unknown-person questions apart. The split shows what
     /// the RM reads: style alone (abstain over hedge over assert) orders unknown-person pairs right and known-fact pairs
-    /// wrong, where only checking the stated fact does.</summary>
+    /// wrong, where only checking the stated fact does. Beside it, the like-for-like figures: the first labeler against
+    /// gold on the same pairs, and InstructGPT's own measure (§4.1), the RM's agreement with the labeler over every pair
+    /// against the two labelers' agreement.</summary>
     public static RmGoldAccuracy RmAccuracyVsGold(ScalarHeadModel rm, DemoEvaluator eval, LabelingResult heldOut, Device device, int pad)
     {
-        long right = 0, total = 0, knownRight = 0, knownTotal = 0;
+        long right = 0, total = 0, knownRight = 0, knownTotal = 0, labelerRight = 0, withLabeler = 0, allPairs = 0;
         foreach (var t in heldOut.Tasks)
         {
             var prompt = eval.PromptIds(t.Question);
             var ids = t.Responses.Select(r => (IReadOnlyList<int>)prompt.Concat(eval.EncodeReply(r)).ToList()).ToList();
             var s = RlhfSharp.Evaluation.RewardScoring.ScoreIds(rm, ids, pad, device);
+            var labelerRank = new int[t.Ranking.Length];                   // response index -> the first labeler's rank
+            for (int r = 0; r < t.Ranking.Length; r++) labelerRank[t.Ranking[r]] = r;
             for (int i = 0; i < s.Length; i++)
                 for (int j = i + 1; j < s.Length; j++)
                 {
+                    bool labelerPrefersI = labelerRank[i] < labelerRank[j];
+                    allPairs++; if ((s[i] > s[j]) == labelerPrefersI) withLabeler++;
                     if (t.Gold[i] == t.Gold[j]) continue;
                     bool agrees = (s[i] > s[j]) == (t.Gold[i] > t.Gold[j]);
                     total++; if (agrees) right++;
+                    if (labelerPrefersI == (t.Gold[i] > t.Gold[j])) labelerRight++;
                     if (t.Question.Fact.Known) { knownTotal++; if (agrees) knownRight++; }
                 }
         }
         static double Rate(long hits, long count) => count == 0 ? double.NaN : (double)hits / count;
-        return new RmGoldAccuracy(Rate(right, total), Rate(knownRight, knownTotal), Rate(right - knownRight, total - knownTotal), total, knownTotal);
+        return new RmGoldAccuracy(Rate(right, total), Rate(knownRight, knownTotal), Rate(right - knownRight, total - knownTotal), total, knownTotal)
+        {
+            LabelerVsGold = Rate(labelerRight, total), AgreementWithLabeler = Rate(withLabeler, allPairs), AllPairs = allPairs,
+            LabelersAgreement = heldOut.MeasuredAgreement,
+        };
     }
 }
 
@@ -233,4 +244,15 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
 /// <param name="Unknown">over the pairs of questions about unknown people.</param>
 /// <param name="Pairs">how many pairs <paramref name="All"/> is over.</param>
 /// <param name="KnownPairs">how many of them are about known facts.</param>
-public sealed record RmGoldAccuracy(double All, double Known, double Unknown, long Pairs, long KnownPairs);
+public sealed record RmGoldAccuracy(double All, double Known, double Unknown, long Pairs, long KnownPairs)
+{
+    /// <summary>The first labeler's ranking against gold on the same pairs: what the RM learns from, at its best.</summary>
+    public double LabelerVsGold { get; init; } = double.NaN;
+    /// <summary>InstructGPT's held-out measure: the fraction of all held-out pairs, gold ties included, that the RM orders
+    /// as the first labeler does.</summary>
+    public double AgreementWithLabeler { get; init; } = double.NaN;
+    /// <summary>How many pairs <see cref="AgreementWithLabeler"/> is over.</summary>
+    public long AllPairs { get; init; }
+    /// <summary>The two labelers' agreement over the same held-out pairs, the figure <see cref="AgreementWithLabeler"/> compares with.</summary>
+    public double LabelersAgreement { get; init; } = double.NaN;
+}

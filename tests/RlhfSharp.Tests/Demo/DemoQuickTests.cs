@@ -80,6 +80,10 @@ public class DemoQuickTests
         Assert.Equal(ks.Sum(k => k * (k - 1) / 2), rm["pairs"]!.GetValue<int>());
         Assert.InRange(rm["labeler_agreement"]!.GetValue<double>(), 0, 1);
         Assert.InRange(rm["accuracy_vs_gold"]!.GetValue<double>(), 0, 1);
+        foreach (var key in new[] { "labeler_accuracy_vs_gold", "agreement_with_labeler_heldout", "labelers_agreement_heldout" })
+            Assert.InRange(rm[key]!.GetValue<double>(), 0, 1);
+        // InstructGPT's measure counts every held-out pair, gold ties included.
+        Assert.True(rm["heldout_pairs"]!.GetValue<long>() >= rm["gold_pairs"]!.GetValue<long>());
         // The overall accuracy is the pair-weighted mean of the known-fact and unknown-person accuracies.
         long goldPairs = rm["gold_pairs"]!.GetValue<long>(), knownPairs = rm["gold_pairs_known"]!.GetValue<long>();
         Assert.InRange(knownPairs, 0, goldPairs);
