@@ -116,11 +116,12 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
             // held-out prompts only measure the RM. Each labeled prompt is ranked RankingsPerPrompt times (held-out ones
             // HeldOutRankingsPerPrompt times), on fresh samples.
             var labeled = rlQuestions.Concat(options.RankSftKnownFacts ? world.Questions.Where(q => q.Split == QuestionSplit.Sft && q.Fact.Known) : []).ToList();
-            labels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(labeled, options.RankingsPerPrompt).SelectMany(x => x).ToList(),
+            static List<WorldQuestion> Times(IEnumerable<WorldQuestion> questions, int times) =>
+                Enumerable.Repeat(questions.ToList(), times).SelectMany(x => x).ToList();
+            labels = LabelingRound.Run(sft, evaluator, Times(labeled, options.RankingsPerPrompt),
                                        device, eos, pad, options.MaxNewTokens, options.Seed, options.Temperature);
-            var heldOut = world.Questions.Where(q => q.Split == QuestionSplit.Eval).ToList();
-            heldOutLabels = LabelingRound.Run(sft, evaluator, Enumerable.Repeat(heldOut, options.HeldOutRankingsPerPrompt).SelectMany(x => x).ToList(), device, eos, pad,
-                                              options.MaxNewTokens, options.Seed + HeldOutLabelingSeedOffset, options.Temperature);
+            heldOutLabels = LabelingRound.Run(sft, evaluator, Times(world.Questions.Where(q => q.Split == QuestionSplit.Eval), options.HeldOutRankingsPerPrompt),
+                                              device, eos, pad, options.MaxNewTokens, options.Seed + HeldOutLabelingSeedOffset, options.Temperature);
             progress.Message($"demo: {labels.Tasks.Count} ranked tasks -> {labels.Pairs.Count} pairs; labeler noise {labels.NoiseStd:F2}, agreement {labels.MeasuredAgreement:P1}");
         });
         Phase("reward model", () =>
@@ -215,8 +216,7 @@ public sealed class DemoRunner(DemoOptions options, string outputDir, ITrainingP
             var prompt = eval.PromptIds(t.Question);
             var ids = t.Responses.Select(r => (IReadOnlyList<int>)prompt.Concat(eval.EncodeReply(r)).ToList()).ToList();
             var s = RlhfSharp.Evaluation.RewardScoring.ScoreIds(rm, ids, pad, device);
-            var labelerRank = new int[t.Ranking.Length];                   // response index -> the first labeler's rank
-            for (int r = 0; r < t.Ranking.Length; r++) labelerRank[t.Ranking[r]] = r;
+            var labelerRank = SimulatedLabelers.Positions(t.Ranking);       // response index -> the first labeler's rank
             for (int i = 0; i < s.Length; i++)
                 for (int j = i + 1; j < s.Length; j++)
                 {

@@ -58,8 +58,7 @@ public sealed class SimulatedLabelers(double noiseStd, int seed)
     /// <summary>Fraction of response pairs that two rankings (best first) of the same responses order the same way.</summary>
     public static (long agree, long pairs) PairAgreement(IReadOnlyList<int> a, IReadOnlyList<int> b)
     {
-        var posA = new int[a.Count]; var posB = new int[b.Count];
-        for (int r = 0; r < a.Count; r++) { posA[a[r]] = r; posB[b[r]] = r; }
+        var posA = Positions(a); var posB = Positions(b);
         long agree = 0, pairs = 0;
         for (int i = 0; i < a.Count; i++)
             for (int j = i + 1; j < a.Count; j++)
@@ -68,6 +67,14 @@ public sealed class SimulatedLabelers(double noiseStd, int seed)
                 if (posA[i] < posA[j] == posB[i] < posB[j]) agree++;
             }
         return (agree, pairs);
+    }
+
+    /// <summary>Each response's place in a ranking (best first): the inverse permutation, position[response] = rank.</summary>
+    public static int[] Positions(IReadOnlyList<int> ranking)
+    {
+        var position = new int[ranking.Count];
+        for (int rank = 0; rank < ranking.Count; rank++) position[ranking[rank]] = rank;
+        return position;
     }
 
     /// <summary>A standard normal draw (Box–Muller).</summary>

@@ -58,7 +58,7 @@ public sealed partial class PpoTrainer
         static Tensor F64(Tensor t) => t.to_type(ScalarType.Float64);
         var seqKl = (batch.Kl * mask).sum(-1);                                  // [B]
         var lengths = mask.sum(-1);
-        var ended = batch.Rollout.Responses.eq(eosId).logical_and(mask.to_type(ScalarType.Bool)).any(-1).to_type(ScalarType.Float32);
+        var ended = batch.Rollout.Ended.to_type(ScalarType.Float32);
         var (rawMean, rawStd) = GlobalStatistics.MeanStd(group, batch.RawScores);
         var rowSums = GlobalStatistics.Sum(group, stack([
             F64(batch.Scores.sum()), F64(seqKl.sum()), F64((batch.Rewards * mask).sum()), F64(lengths.sum()), F64(ended.sum()),
